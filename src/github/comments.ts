@@ -1,0 +1,33 @@
+// Issue comments and reactions.
+import { type Octokit, type Repo, repoParams } from './octokit.ts';
+
+export async function addEyesReaction(octokit: Octokit, repo: Repo, commentId: number): Promise<void> {
+  // GitHub answers 200 instead of 201 when the reaction exists: safe to repeat.
+  await octokit.request('POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions', {
+    ...repoParams(repo),
+    comment_id: commentId,
+    content: 'eyes',
+  });
+}
+
+export async function createComment(
+  octokit: Octokit,
+  repo: Repo,
+  issueNumber: number,
+  body: string,
+): Promise<number> {
+  const response = await octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+    ...repoParams(repo),
+    issue_number: issueNumber,
+    body,
+  });
+  return Number(response.data.id);
+}
+
+export async function updateComment(octokit: Octokit, repo: Repo, commentId: number, body: string): Promise<void> {
+  await octokit.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', {
+    ...repoParams(repo),
+    comment_id: commentId,
+    body,
+  });
+}

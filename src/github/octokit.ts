@@ -1,0 +1,30 @@
+// The GitHub client type the app uses: Probot's Octokit, authenticated as an
+// installation. Workers ask for one right before they need it (tokens live
+// an hour), never store it, and never put a token in a job payload.
+import type { ProbotOctokit } from 'probot';
+import type { RepositoryRef } from '../webhooks/trigger.ts';
+
+export type Octokit = InstanceType<typeof ProbotOctokit>;
+
+/** Gives an installation-authenticated client and a fresh token for git. */
+export interface GitHubAuth {
+  octokit(installationId: number): Promise<Octokit>;
+  installationToken(installationId: number): Promise<string>;
+}
+
+export type Repo = Pick<RepositoryRef, 'owner' | 'name'>;
+
+export function repoParams(repo: Repo): { owner: string; repo: string } {
+  return { owner: repo.owner, repo: repo.name };
+}
+
+/** `owner/name` → parts. */
+export function parseRepository(fullName: string): Repo {
+  const [owner, name] = fullName.split('/');
+  if (!owner || !name) throw new Error(`not a repository full name: ${fullName}`);
+  return { owner, name };
+}
+
+export function isNotFound(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { status?: number }).status === 404;
+}

@@ -1,0 +1,122 @@
+// Composition: config → database → queue → GitHub App → HTTP → workers.
+// main.ts calls this for the real process; the end-to-end tests call it in
+// their own process (so that nock can answer GitHub's API).
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PgBoss } from 'pg-boss';
+import { createNodeMiddleware, type ProbotOctokit } from 'probot';
+import { createAppFunction } from './app.ts';
+import { admitTrigger } from './chain/admit-trigger.ts';
+import type { Step } from './chain/chain.ts';
+import { reportRun } from './chain/report-run.ts';
+import type { StepHandler } from './chain/step-context.ts';
+import { applyStep } from './chain/steps/apply.ts';
+import { codexStep } from './chain/steps/codex.ts';
+import { discoverStep } from './chain/steps/discover.ts';
+import { finalizeStep } from './chain/steps/finalize.ts';
+import { intakeStep } from './chain/steps/intake.ts';
+import { publishStep } from './chain/steps/publish.ts';
+import { createQueues, startWorkers } from './chain/worker.ts';
+import type { Config } from './config.ts';
+import { openDatabase } from './db/open-database.ts';
+import { createPrismaClient } from './db/prisma.ts';
+import { createGitHubAuth, createProbot } from './github/github-app.ts';
+import { createHttpServer } from './http-server.ts';
+import type { Logger } from './logger.ts';
+
+export const STEP_HANDLERS: Record<Step, StepHandler> = {
+  intake: intakeStep,
+  discover: discoverStep,
+  codex: codexStep,
+  apply: applyStep,
+  publish: publishStep,
+  finalize: finalizeStep,
+};
+
+export interface StartOptions {
+  web: boolean;
+  workers: boolean;
+  log: Logger;
+  /** Octokit class for Probot (tests disable retries and throttling). */
+  Octokit?: typeof ProbotOctokit;
+}
+
+export interface RunningApp {
+  url: string | null;
+  databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startSpeckit(config: Config, options: StartOptions): Promise<RunningApp> {
+  const { log } = options;
+  const database = await openDatabase(config, { migrate: config.migrate, log: (message) => log.info(message) });
+  const prisma = createPrismaClient(database.url);
+  const boss = new PgBoss({
+    connectionString: database.url,
+    useListenNotify: true,
+    superviseIntervalSeconds: config.superviseSeconds,
+    application_name: 'speckit-bot',
+  });
+  boss.on('error', (error: unknown) => log.error({ err: error }, 'pg-boss error'));
+  await boss.start();
+  await createQueues(boss, config);
+
+  const credentials = Boolean(config.github.appId && config.github.privateKey && config.github.webhookSecret);
+  if (!credentials) {
+    log.warn('GitHub App credentials are not set (APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET): webhooks are refused and no worker runs');
+  }
+  const probot = credentials ? createProbot(config, log, options.Octokit) : null;
+  const webhookDeps = { prisma, boss };
+
+  let server: Server | null = null;
+  let url: string | null = null;
+  if (options.web) {
+    const webhooks = probot
+      ? await createNodeMiddleware(createAppFunction(webhookDeps), { probot, webhooksPath: '/api/github/webhooks' })
+      : null;
+    server = createHttpServer({
+      webhooks,
+      checkDatabase: async () => {
+        await prisma.$queryRaw`SELECT 1`;
+      },
+    });
+    server.listen(config.port, config.host);
+    await once(server, 'listening');
+    const address = server.address() as AddressInfo;
+    url = `http://${config.host}:${address.port}`;
+    log.info({ url }, 'HTTP server listening');
+  }
+
+  if (options.workers && probot) {
+    const github = createGitHubAuth(probot);
+    await startWorkers({
+      prisma,
+      boss,
+      github,
+      config,
+      log,
+      handlers: STEP_HANDLERS,
+      admit: (deliveryId) => admitTrigger({ prisma, github, log }, deliveryId),
+      // Each step change shows on GitHub; finalize reports the end itself.
+      onRunChanged: async (run) => {
+        if (run.currentStep !== 'finalize' && run.finishedAt === null) await reportRun({ prisma, github }, run);
+      },
+    });
+    log.info({ concurrency: config.concurrency }, 'workers started');
+  }
+
+  return {
+    url,
+    databaseUrl: database.url,
+    async stop() {
+      if (server) {
+        server.close();
+        server.closeAllConnections();
+      }
+      await boss.stop({ graceful: true, close: true, timeout: 10_000 });
+      await prisma.$disconnect();
+      await database.close();
+    },
+  };
+}

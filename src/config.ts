@@ -38,6 +38,14 @@ const schema = z.object({
   WORK_DIR: z.string().min(1).default('var/workspaces').describe('root of per-run git workspaces'),
   SPECKIT_API_TOKEN: optionalText.describe('bearer token required by the REST API'),
   SPECKIT_CONCURRENCY: positiveInt.default(4).describe('concurrent steps per process'),
+  CODEX_ENV_PASSTHROUGH: z
+    .string()
+    .regex(
+      /^[A-Za-z_][A-Za-z0-9_]*(\s*,\s*[A-Za-z_][A-Za-z0-9_]*)*$/,
+      'expected comma-separated variable names',
+    )
+    .optional()
+    .describe('extra environment variable names the Codex child may see (comma-separated)'),
   CODEX_TIMEOUT_SECONDS: positiveInt.default(1800).describe('wall-clock limit of one Codex run'),
   CODEX_IDLE_TIMEOUT_SECONDS: positiveInt.default(300).describe('limit without a Codex output line'),
   SPECKIT_HEARTBEAT_SECONDS: z.coerce
@@ -47,13 +55,25 @@ const schema = z.object({
     .default(30)
     .describe('pg-boss heartbeat of active steps (>= 10); a silent step is taken over'),
   SPECKIT_SUPERVISE_SECONDS: positiveInt.default(30).describe('how often pg-boss looks for lost steps'),
-  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info').describe('log level'),
+  LOG_LEVEL: z
+    .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal'])
+    .default('info')
+    .describe('log level'),
 });
 
 type Env = z.output<typeof schema>;
 
 /** What the Codex child inherits from the app's environment (buildCodexEnv filters again). */
 const CODEX_CHILD_VARIABLES = ['PATH', 'LANG', 'LC_ALL', 'OPENAI_API_KEY', 'CODEX_API_KEY'];
+
+/** The app's secrets: never handed to the Codex child, whatever the configuration says. */
+const APP_SECRET_VARIABLES = [
+  'PRIVATE_KEY',
+  'PRIVATE_KEY_PATH',
+  'WEBHOOK_SECRET',
+  'DATABASE_URL',
+  'SPECKIT_API_TOKEN',
+];
 
 function pickDefined(env: NodeJS.ProcessEnv, names: readonly string[]): Record<string, string> {
   const picked: Record<string, string> = {};
@@ -85,6 +105,8 @@ export interface Config {
     home: string;
     /** The few variables of the app's environment that the Codex child may see. */
     childEnv: Readonly<Record<string, string>>;
+    /** Names from CODEX_ENV_PASSTHROUGH (their values are in childEnv). */
+    passthrough: readonly string[];
     model: string | undefined;
     timeoutMs: number;
     idleTimeoutMs: number;
@@ -109,7 +131,9 @@ export const CONFIG_VARIABLES: Readonly<Record<string, string>> = Object.fromEnt
  */
 export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Readonly<Config> {
   // An empty variable means "unset", as in a .env file with `NAME=`.
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
   const parsed = schema.safeParse(present);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
@@ -128,6 +152,18 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     } catch (error) {
       problems.push(`  PRIVATE_KEY_PATH: cannot read ${e.PRIVATE_KEY_PATH} (${(error as Error).message})`);
     }
+  }
+  const passthrough = Object.freeze(
+    (e.CODEX_ENV_PASSTHROUGH ?? '')
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean),
+  );
+  const leaked = passthrough.filter((name) => APP_SECRET_VARIABLES.includes(name));
+  if (leaked.length > 0) {
+    problems.push(
+      `  CODEX_ENV_PASSTHROUGH: ${leaked.join(', ')} hold the app's own secrets and never reach Codex; remove them`,
+    );
   }
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration; fix these environment variables:\n${problems.join('\n')}`);
@@ -150,7 +186,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     codex: Object.freeze({
       bin: e.CODEX_BIN,
       home: e.CODEX_HOME ? path.resolve(cwd, e.CODEX_HOME) : path.join(env.HOME || os.homedir(), '.codex'),
-      childEnv: Object.freeze(pickDefined(env, CODEX_CHILD_VARIABLES)),
+      childEnv: Object.freeze(pickDefined(env, [...CODEX_CHILD_VARIABLES, ...passthrough])),
+      passthrough,
       model: e.CODEX_MODEL,
       timeoutMs: e.CODEX_TIMEOUT_SECONDS * 1000,
       idleTimeoutMs: e.CODEX_IDLE_TIMEOUT_SECONDS * 1000,
@@ -166,7 +203,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 }
 
 /** The GitHub App credentials, or a ConfigError saying what to set. */
-export function requireGitHubApp(config: Config): { appId: string; privateKey: string; webhookSecret: string } {
+export function requireGitHubApp(config: Config): {
+  appId: string;
+  privateKey: string;
+  webhookSecret: string;
+} {
   const { appId, privateKey, webhookSecret } = config.github;
   const missing = [
     appId ? null : 'APP_ID',

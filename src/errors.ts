@@ -15,6 +15,11 @@ export class SpeckitError extends Error {
     this.name = new.target.name;
     this.code = options.code ?? 'internal_error';
   }
+
+  /** True when retrying cannot help; subclasses that know better override it. */
+  get permanent(): boolean {
+    return false;
+  }
 }
 
 /**
@@ -25,12 +30,20 @@ export class UserError extends SpeckitError {
   constructor(message: string, options: ErrorOptions = {}) {
     super(message, { code: 'user_error', ...options });
   }
+
+  override get permanent(): boolean {
+    return true;
+  }
 }
 
 /** A failure that a retry cannot fix: the run fails at this step at once. */
 export class NonRetryableError extends SpeckitError {
   constructor(message: string, options: ErrorOptions = {}) {
     super(message, { code: 'non_retryable', ...options });
+  }
+
+  override get permanent(): boolean {
+    return true;
   }
 }
 
@@ -39,11 +52,15 @@ export class ConfigError extends SpeckitError {
   constructor(message: string, options: ErrorOptions = {}) {
     super(message, { code: 'config_error', ...options });
   }
+
+  override get permanent(): boolean {
+    return true;
+  }
 }
 
 /** True when retrying the failed operation cannot help. */
 export function isPermanent(error: unknown): boolean {
-  return error instanceof UserError || error instanceof NonRetryableError || error instanceof ConfigError;
+  return error instanceof SpeckitError && error.permanent;
 }
 
 /** The code to record for any thrown value. */

@@ -15,7 +15,8 @@ export interface HttpServerOptions {
 export function createHttpServer(options: HttpServerOptions): Server {
   return createServer((req, res) => {
     void route(options, req, res).catch((error: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal_error', message: (error as Error).message });
+      if (!res.headersSent)
+        sendJson(res, 500, { error: 'internal_error', message: (error as Error).message });
       else res.end();
     });
   });
@@ -36,7 +37,8 @@ async function route(options: HttpServerOptions, req: IncomingMessage, res: Serv
     if (!options.webhooks) {
       sendJson(res, 503, {
         error: 'not_configured',
-        message: 'The GitHub App is not configured: set APP_ID, PRIVATE_KEY (or PRIVATE_KEY_PATH) and WEBHOOK_SECRET.',
+        message:
+          'The GitHub App is not configured: set APP_ID, PRIVATE_KEY (or PRIVATE_KEY_PATH) and WEBHOOK_SECRET.',
       });
       return;
     }

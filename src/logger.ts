@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import type { Config } from './config.ts';
 
 export type { Logger };
@@ -19,5 +19,9 @@ export const REDACTED_PATHS = [
 ];
 
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
-  return pino({ name: 'speckit-bot', level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '***' } });
+  return pino({
+    name: 'speckit-bot',
+    level: config.logLevel,
+    redact: { paths: REDACTED_PATHS, censor: '***' },
+  });
 }

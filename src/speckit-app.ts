@@ -50,7 +50,10 @@ export interface RunningApp {
 
 export async function startSpeckit(config: Config, options: StartOptions): Promise<RunningApp> {
   const { log } = options;
-  const database = await openDatabase(config, { migrate: config.migrate, log: (message) => log.info(message) });
+  const database = await openDatabase(config, {
+    migrate: config.migrate,
+    log: (message) => log.info(message),
+  });
   const prisma = createPrismaClient(database.url);
   const boss = new PgBoss({
     connectionString: database.url,
@@ -64,7 +67,9 @@ export async function startSpeckit(config: Config, options: StartOptions): Promi
 
   const credentials = Boolean(config.github.appId && config.github.privateKey && config.github.webhookSecret);
   if (!credentials) {
-    log.warn('GitHub App credentials are not set (APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET): webhooks are refused and no worker runs');
+    log.warn(
+      'GitHub App credentials are not set (APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET): webhooks are refused and no worker runs',
+    );
   }
   const probot = credentials ? createProbot(config, log, options.Octokit) : null;
   const webhookDeps = { prisma, boss };
@@ -73,7 +78,10 @@ export async function startSpeckit(config: Config, options: StartOptions): Promi
   let url: string | null = null;
   if (options.web) {
     const webhooks = probot
-      ? await createNodeMiddleware(createAppFunction(webhookDeps), { probot, webhooksPath: '/api/github/webhooks' })
+      ? await createNodeMiddleware(createAppFunction(webhookDeps), {
+          probot,
+          webhooksPath: '/api/github/webhooks',
+        })
       : null;
     server = createHttpServer({
       webhooks,
@@ -100,7 +108,8 @@ export async function startSpeckit(config: Config, options: StartOptions): Promi
       admit: (deliveryId) => admitTrigger({ prisma, github, log }, deliveryId),
       // Each step change shows on GitHub; finalize reports the end itself.
       onRunChanged: async (run) => {
-        if (run.currentStep !== 'finalize' && run.finishedAt === null) await reportRun({ prisma, github }, run);
+        if (run.currentStep !== 'finalize' && run.finishedAt === null)
+          await reportRun({ prisma, github }, run);
       },
     });
     log.info({ concurrency: config.concurrency }, 'workers started');

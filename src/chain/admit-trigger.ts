@@ -4,10 +4,10 @@
 import type { Logger } from 'pino';
 import { parseCommand, USAGE } from '../commands/parse-command.ts';
 import type { PrismaClient } from '../db/prisma.ts';
+import { featureBranchName } from '../git/branch-name.ts';
 import { addEyesReaction, createComment } from '../github/comments.ts';
 import type { GitHubAuth, Octokit } from '../github/octokit.ts';
 import { getRepositoryRole, mayRun } from '../github/permissions.ts';
-import { featureBranchName } from '../git/branch-name.ts';
 import { type CommentTrigger, trigger as triggerSchema } from '../webhooks/trigger.ts';
 import { ACTIVE_STATUSES, runIdForTrigger } from './chain.ts';
 
@@ -28,7 +28,8 @@ export async function admitTrigger(deps: AdmitDeps, deliveryId: string): Promise
   if (parsed.kind === 'none') return null;
   const runId = runIdForTrigger(deliveryId);
   // A retried intake: the run exists, the replies below were already made.
-  if (await deps.prisma.specWorkflowRun.findUnique({ where: { id: runId }, select: { id: true } })) return runId;
+  if (await deps.prisma.specWorkflowRun.findUnique({ where: { id: runId }, select: { id: true } }))
+    return runId;
 
   const octokit = await deps.github.octokit(trigger.installationId);
   const reply = (body: string) => createComment(octokit, trigger.repository, trigger.issueNumber, body);
@@ -50,7 +51,9 @@ export async function admitTrigger(deps: AdmitDeps, deliveryId: string): Promise
   }
   const featureKey = parsed.command.featureKey;
   if (!featureKey) {
-    await reply(`@${trigger.actor} name the feature to run, e.g. \`/speckit run 001-user-auth\`.\n\n${USAGE}`);
+    await reply(
+      `@${trigger.actor} name the feature to run, e.g. \`/speckit run 001-user-auth\`.\n\n${USAGE}`,
+    );
     return null;
   }
   await addEyesReaction(octokit, trigger.repository, trigger.commentId);
@@ -88,7 +91,9 @@ async function createRun(
       where: { repository: trigger.repository.fullName, featureKey, status: { in: [...ACTIVE_STATUSES] } },
     });
     if (!active) throw error;
-    const link = active.checkRunId ? `${trigger.repository.htmlUrl}/runs/${active.checkRunId}` : `run \`${active.id}\``;
+    const link = active.checkRunId
+      ? `${trigger.repository.htmlUrl}/runs/${active.checkRunId}`
+      : `run \`${active.id}\``;
     await createComment(
       octokit,
       trigger.repository,

@@ -11,9 +11,7 @@ export type Conclusion = 'success' | 'failure' | 'neutral' | 'cancelled' | 'time
 export const ACTIVE_STATUSES: readonly RunStatus[] = ['pending', 'running', 'cancelling'];
 
 /** How a step ended: go on to the next step, or skip to finalize with an outcome. */
-export type StepResult =
-  | { kind: 'continue' }
-  | { kind: 'finish'; conclusion: Conclusion; summary: string };
+export type StepResult = { kind: 'continue' } | { kind: 'finish'; conclusion: Conclusion; summary: string };
 
 export function isStep(value: string): value is Step {
   return (STEPS as readonly string[]).includes(value);

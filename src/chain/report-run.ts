@@ -5,11 +5,7 @@ import type { PrismaClient } from '../db/prisma.ts';
 import { type CheckRunUpdate, checkRunName, updateCheckRun } from '../github/check-runs.ts';
 import { updateComment } from '../github/comments.ts';
 import { type GitHubAuth, parseRepository } from '../github/octokit.ts';
-import {
-  checkRunTitle,
-  renderCheckRunSummary,
-  renderProgressComment,
-} from '../github/render/run-report.ts';
+import { checkRunTitle, renderCheckRunSummary, renderProgressComment } from '../github/render/run-report.ts';
 import { type Conclusion, statusForConclusion } from './chain.ts';
 import type { Run } from './runs.ts';
 
@@ -32,7 +28,9 @@ export async function reportRun(
   const octokit = await deps.github.octokit(Number(run.installationId));
   const repo = parseRepository(run.repository);
   // A final report is made just before the run is settled: show it settled.
-  const view = final ? { ...run, conclusion: final.conclusion, status: statusForConclusion(final.conclusion) } : run;
+  const view = final
+    ? { ...run, conclusion: final.conclusion, status: statusForConclusion(final.conclusion) }
+    : run;
   if (run.checkRunId !== null) {
     const output = { title: checkRunTitle(view), summary: renderCheckRunSummary(view, attempts) };
     const name = checkRunName(run.featureKey, run.phaseNumber);

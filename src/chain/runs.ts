@@ -58,7 +58,10 @@ export async function beginAttempt(prisma: PrismaClient, runId: string, step: St
       data: {
         status: 'failed',
         finishedAt: now,
-        payload: { error_code: 'worker_lost', message: 'The worker running this attempt stopped before it ended.' },
+        payload: {
+          error_code: 'worker_lost',
+          message: 'The worker running this attempt stopped before it ended.',
+        },
       },
     });
     const last = await tx.specWorkflowTaskState.aggregate({
@@ -155,7 +158,11 @@ export async function recordFailure(
     if (!run) return;
     await tx.specWorkflowTaskState.updateMany({
       where: { runId, taskName: step, attempt: attempt.attempt, status: 'running' },
-      data: { status: 'failed', finishedAt: new Date(), payload: { error_code: error.code, message: error.message } },
+      data: {
+        status: 'failed',
+        finishedAt: new Date(),
+        payload: { error_code: error.code, message: error.message },
+      },
     });
     if (!permanent || run.currentStep !== step || isTerminal(run.status as RunStatus)) return;
     await failRun(tx, boss, run, step, error);
@@ -175,7 +182,12 @@ export async function failRun(
   if (step === 'finalize') {
     await tx.specWorkflowRun.update({
       where: { id: run.id },
-      data: { ...errorFields, conclusion: run.conclusion ?? conclusion, status: 'failed', finishedAt: new Date() },
+      data: {
+        ...errorFields,
+        conclusion: run.conclusion ?? conclusion,
+        status: 'failed',
+        finishedAt: new Date(),
+      },
     });
     return;
   }

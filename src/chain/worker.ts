@@ -57,7 +57,9 @@ async function ensureQueue(boss: PgBoss, name: string, options: Omit<Queue, 'nam
   else await boss.createQueue(name, options);
 }
 
-const POLLING = { pollingIntervalSeconds: 2, notifyPollingIntervalSeconds: 0.5 } as const;
+// NOTIFY wakes a worker the moment a job is sent; polling is only the fallback
+// for a lost notification (pg-boss requires notify polling >= base polling).
+const POLLING = { pollingIntervalSeconds: 2, notifyPollingIntervalSeconds: 2 } as const;
 
 export async function startWorkers(deps: WorkerDeps): Promise<void> {
   const { boss, config } = deps;
@@ -70,7 +72,16 @@ export async function startWorkers(deps: WorkerDeps): Promise<void> {
     async ([job]) => {
       if (!job) return;
       const { deliveryId } = intakeJobData.parse(job.data);
-      const runId = await deps.admit(deliveryId);
+      let runId: string | null;
+      try {
+        runId = await deps.admit(deliveryId);
+      } catch (error) {
+        deps.log.error(
+          { err: error, deliveryId, retryCount: job.retryCount },
+          'intake failed before a run existed',
+        );
+        throw error;
+      }
       if (runId) await runStepJob(deps, 'intake', runId, job);
     },
   );
@@ -146,7 +157,8 @@ async function settleDeadLetter(deps: WorkerDeps, job: JobWithMetadata<unknown>)
   if (!runId) return;
   await deps.prisma.$transaction(async (tx) => {
     const run = await tx.specWorkflowRun.findUnique({ where: { id: runId } });
-    if (!run || run.currentStep !== source || !['pending', 'running', 'cancelling'].includes(run.status)) return;
+    if (!run || run.currentStep !== source || !['pending', 'running', 'cancelling'].includes(run.status))
+      return;
     const message = `Step ${source} was abandoned after ${RETRY_LIMIT + 1} attempts (the worker stopped or timed out each time).`;
     await tx.specWorkflowTaskState.updateMany({
       where: { runId, taskName: source, status: 'running' },

@@ -24,7 +24,10 @@ export function parseCommand(body: string): ParseResult {
   if (verb === undefined || verb === 'help') return { kind: 'command', command: { name: 'help' } };
   if (verb === 'run') {
     if (args.length > 1) {
-      return { kind: 'invalid', message: `\`/speckit run\` takes one feature, got ${args.length}.\n\n${USAGE}` };
+      return {
+        kind: 'invalid',
+        message: `\`/speckit run\` takes one feature, got ${args.length}.\n\n${USAGE}`,
+      };
     }
     const featureKey = args[0] ?? null;
     if (featureKey !== null && (!FEATURE_KEY.test(featureKey) || featureKey.includes('..'))) {

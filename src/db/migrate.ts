@@ -66,7 +66,11 @@ export async function migrate(
     await client.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATION_LOCK_KEY]);
     try {
       await client.query(CREATE_MIGRATIONS_TABLE);
-      const { rows } = await client.query<{ migration_name: string; checksum: string; finished_at: Date | null }>(
+      const { rows } = await client.query<{
+        migration_name: string;
+        checksum: string;
+        finished_at: Date | null;
+      }>(
         'SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL',
       );
       const result: MigrateResult = { applied: [], alreadyApplied: [] };

@@ -27,7 +27,9 @@ export async function openDatabase(
   }
   if (options.migrate) {
     const result = await migrate(url, { log: options.log });
-    options.log(`migrations: ${result.applied.length} applied, ${result.alreadyApplied.length} already applied`);
+    options.log(
+      `migrations: ${result.applied.length} applied, ${result.alreadyApplied.length} already applied`,
+    );
   }
   return { url, close };
 }

@@ -84,7 +84,8 @@ function limitOutput(output: CheckRunOutput): CheckRunOutput {
   };
 }
 
-const TRUNCATION_NOTE = '\n\n… (truncated: GitHub allows 65,535 characters here; the full log is in the run artifacts)';
+const TRUNCATION_NOTE =
+  '\n\n… (truncated: GitHub allows 65,535 characters here; the full log is in the run artifacts)';
 
 export function truncate(text: string, limit = CHECK_RUN_TEXT_LIMIT): string {
   if (text.length <= limit) return text;

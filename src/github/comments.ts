@@ -24,7 +24,12 @@ export async function createComment(
   return Number(response.data.id);
 }
 
-export async function updateComment(octokit: Octokit, repo: Repo, commentId: number, body: string): Promise<void> {
+export async function updateComment(
+  octokit: Octokit,
+  repo: Repo,
+  commentId: number,
+  body: string,
+): Promise<void> {
   await octokit.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', {
     ...repoParams(repo),
     comment_id: commentId,

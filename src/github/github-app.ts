@@ -6,7 +6,11 @@ import { requireGitHubApp } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { GitHubAuth, Octokit } from './octokit.ts';
 
-export function createProbot(config: Config, log: Logger, Octokit: typeof ProbotOctokit = ProbotOctokit): Probot {
+export function createProbot(
+  config: Config,
+  log: Logger,
+  Octokit: typeof ProbotOctokit = ProbotOctokit,
+): Probot {
   const { appId, privateKey, webhookSecret } = requireGitHubApp(config);
   return new Probot({
     appId,

@@ -8,7 +8,11 @@ export interface PullRequestRef {
   created: boolean;
 }
 
-export async function findOpenPullRequest(octokit: Octokit, repo: Repo, head: string): Promise<PullRequestRef | null> {
+export async function findOpenPullRequest(
+  octokit: Octokit,
+  repo: Repo,
+  head: string,
+): Promise<PullRequestRef | null> {
   const response = await octokit.request('GET /repos/{owner}/{repo}/pulls', {
     ...repoParams(repo),
     head: `${repo.owner}:${head}`,
@@ -44,7 +48,10 @@ export async function findOrCreatePullRequest(
     return { number: response.data.number, url: response.data.html_url, created: true };
   } catch (error) {
     // Another worker created it between our lookup and our create.
-    const raced = (error as { status?: number }).status === 422 ? await findOpenPullRequest(octokit, repo, params.head) : null;
+    const raced =
+      (error as { status?: number }).status === 422
+        ? await findOpenPullRequest(octokit, repo, params.head)
+        : null;
     if (raced) return raced;
     throw error;
   }

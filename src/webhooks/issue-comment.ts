@@ -4,7 +4,10 @@ import { parseCommand } from '../commands/parse-command.ts';
 import { recordTrigger } from './record-trigger.ts';
 import type { WebhookDeps } from './webhook-deps.ts';
 
-export async function onIssueComment(deps: WebhookDeps, context: Context<'issue_comment.created'>): Promise<void> {
+export async function onIssueComment(
+  deps: WebhookDeps,
+  context: Context<'issue_comment.created'>,
+): Promise<void> {
   const { payload } = context;
   // The app's own comments come back as webhooks; bots never start runs.
   if (payload.sender.type === 'Bot') return;

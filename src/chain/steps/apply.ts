@@ -3,14 +3,21 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { NonRetryableError } from '../../errors.ts';
-import { applyPatch, cloneRepository, commitAll, createBranch, diffWorkingTree, headSha } from '../../git/workspace.ts';
+import {
+  applyPatch,
+  cloneRepository,
+  commitAll,
+  createBranch,
+  diffWorkingTree,
+  headSha,
+} from '../../git/workspace.ts';
 import { phaseLabel } from '../../github/render/run-report.ts';
 import { parseTasks } from '../../spec-kit/parse-tasks.ts';
 import { tickTasks, verifyTasks } from '../../spec-kit/tick-tasks.ts';
 import { loadStepOutput } from '../runs.ts';
 import type { StepHandler } from '../step-context.ts';
-import { BOT_IDENTITY, commitMessage, RUN_TRAILER } from './commit-spec.ts';
 import { loadDiscoverOutput } from './codex.ts';
+import { BOT_IDENTITY, commitMessage, RUN_TRAILER } from './commit-spec.ts';
 import { tasksPath } from './discover.ts';
 import { gitAuth } from './workspace-source.ts';
 
@@ -36,7 +43,13 @@ export const applyStep: StepHandler = async (run, ctx) => {
   );
   const tasks = (phase?.tasks ?? []).filter((task) => discovered.taskIds.includes(task.id));
   const { verified, unverified } = verifyTasks(tasks, changedPaths);
-  await writeFile(file, tickTasks(text, verified.map((task) => task.id)));
+  await writeFile(
+    file,
+    tickTasks(
+      text,
+      verified.map((task) => task.id),
+    ),
+  );
 
   const label = phaseLabel({ phaseNumber: discovered.phase.number, phaseTitle: discovered.phase.title });
   const message = commitMessage(run.featureKey, label, verified);
@@ -48,7 +61,10 @@ export const applyStep: StepHandler = async (run, ctx) => {
     trailers: { [RUN_TRAILER]: run.id },
     date: commitDate,
   });
-  const brief = (task: { id: string; description: string }) => ({ id: task.id, description: task.description });
+  const brief = (task: { id: string; description: string }) => ({
+    id: task.id,
+    description: task.description,
+  });
   return {
     result: { kind: 'continue' },
     output: {

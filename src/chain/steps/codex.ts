@@ -32,21 +32,29 @@ const DESIGN_DOCS = ['spec.md', 'plan.md', 'data-model.md', 'research.md', 'cont
 export async function loadDiscoverOutput(ctx: StepContext, runId: string): Promise<DiscoverOutput> {
   const stored = await loadStepOutput(ctx.prisma, runId, 'discover');
   const parsed = discoverOutput.safeParse(stored?.data);
-  if (!parsed.success) throw new NonRetryableError(`run ${runId} has no stored discover output; start a new run`);
+  if (!parsed.success)
+    throw new NonRetryableError(`run ${runId} has no stored discover output; start a new run`);
   return parsed.data;
 }
 
 export const codexStep: StepHandler = async (run, ctx) => {
   const discovered = await loadDiscoverOutput(ctx, run.id);
   const auth = await gitAuth(run, ctx);
-  await cloneRepository({ cloneUrl: run.cloneUrl, dir: ctx.workspaceDir, branch: discovered.sourceBranch, auth });
+  await cloneRepository({
+    cloneUrl: run.cloneUrl,
+    dir: ctx.workspaceDir,
+    branch: discovered.sourceBranch,
+    auth,
+  });
   const startSha = await headSha(ctx.workspaceDir);
   const relative = tasksPath(run.featureKey);
   const featureDir = path.join(ctx.workspaceDir, path.dirname(relative));
   const doc = parseTasks(await readFile(path.join(ctx.workspaceDir, relative), 'utf8'));
-  const phase = doc.phases.find((p) => p.number === discovered.phase.number && p.title === discovered.phase.title) ??
+  const phase =
+    doc.phases.find((p) => p.number === discovered.phase.number && p.title === discovered.phase.title) ??
     findNextPhase(doc);
-  if (!phase) throw new NonRetryableError(`The phase chosen by discover is no longer in ${relative}; start a new run.`);
+  if (!phase)
+    throw new NonRetryableError(`The phase chosen by discover is no longer in ${relative}; start a new run.`);
   const tasks = pendingTasks(phase).filter((task) => discovered.taskIds.includes(task.id));
   const prompt = buildCodexPrompt({
     featureKey: run.featureKey,
@@ -69,7 +77,11 @@ export const codexStep: StepHandler = async (run, ctx) => {
       codexBin: ctx.config.codex.bin ?? resolveCodexBin(),
       cwd: ctx.workspaceDir,
       prompt,
-      env: buildCodexEnv(ctx.config.codex.childEnv, { codexHome: ctx.config.codex.home, home: childHome }),
+      env: buildCodexEnv(ctx.config.codex.childEnv, {
+        codexHome: ctx.config.codex.home,
+        home: childHome,
+        passthrough: ctx.config.codex.passthrough,
+      }),
       ...(ctx.config.codex.model ? { model: ctx.config.codex.model } : {}),
       logPath,
       lastMessagePath,

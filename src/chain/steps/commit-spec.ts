@@ -19,7 +19,15 @@ export const applyOutput = z.object({
 });
 export type ApplyOutput = z.infer<typeof applyOutput>;
 
-export function commitMessage(featureKey: string, phase: string, tasks: readonly { id: string; description: string }[]): string {
-  const lines = [`speckit(${featureKey}): ${phase}`, '', ...tasks.map((task) => `- ${task.id} ${task.description}`)];
+export function commitMessage(
+  featureKey: string,
+  phase: string,
+  tasks: readonly { id: string; description: string }[],
+): string {
+  const lines = [
+    `speckit(${featureKey}): ${phase}`,
+    '',
+    ...tasks.map((task) => `- ${task.id} ${task.description}`),
+  ];
   return lines.join('\n');
 }

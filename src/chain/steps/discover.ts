@@ -64,7 +64,10 @@ async function readTasksFile(root: string, file: string, relative: string, branc
   if (!info?.isFile()) {
     const features = await readdir(path.join(root, SPECS_DIR), { withFileTypes: true }).catch(() => []);
     const names = features.filter((entry) => entry.isDirectory()).map((entry) => `\`${entry.name}\``);
-    const known = names.length > 0 ? `Features on \`${branch}\`: ${names.join(', ')}.` : `\`${SPECS_DIR}/\` is empty or missing on \`${branch}\`.`;
+    const known =
+      names.length > 0
+        ? `Features on \`${branch}\`: ${names.join(', ')}.`
+        : `\`${SPECS_DIR}/\` is empty or missing on \`${branch}\`.`;
     throw new UserError(
       `\`${relative}\` was not found on \`${branch}\`. ${known} Create it with Spec Kit's /tasks command, or name an existing feature.`,
     );

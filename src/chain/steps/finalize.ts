@@ -8,7 +8,10 @@ import type { StepHandler } from '../step-context.ts';
 export const finalizeStep: StepHandler = async (run, ctx) => {
   const conclusion = (run.conclusion ?? (run.errorMessage ? 'failure' : 'success')) as Conclusion;
   const summary =
-    run.summary ?? (conclusion === 'success' && run.prUrl ? `Pushed \`${run.branchName}\`; pull request ${run.prUrl}` : null);
+    run.summary ??
+    (conclusion === 'success' && run.prUrl
+      ? `Pushed \`${run.branchName}\`; pull request ${run.prUrl}`
+      : null);
   const settled = { ...run, conclusion, summary };
   await reportRun(ctx, settled, { conclusion });
   return { result: { kind: 'continue' }, output: { conclusion }, runUpdate: { conclusion, summary } };

@@ -1,25 +1,28 @@
 // intake (second half, after admitTrigger created the run): the check run
 // "queued" on the commit being worked on and the progress comment. Both are
 // found before they are created, so a repeated intake makes neither twice.
-import { createCheckRun, checkRunName, findCheckRun } from '../../github/check-runs.ts';
+
+import { NonRetryableError } from '../../errors.ts';
 import { getBranchSha } from '../../github/branches.ts';
+import { checkRunName, createCheckRun, findCheckRun } from '../../github/check-runs.ts';
 import { createComment } from '../../github/comments.ts';
 import { parseRepository } from '../../github/octokit.ts';
 import { renderProgressComment } from '../../github/render/run-report.ts';
-import { NonRetryableError } from '../../errors.ts';
 import type { StepHandler } from '../step-context.ts';
 
 export const intakeStep: StepHandler = async (run, ctx) => {
   const octokit = await ctx.github.octokit(Number(run.installationId));
   const repo = parseRepository(run.repository);
   const headSha =
-    (await getBranchSha(octokit, repo, run.branchName)) ?? (await getBranchSha(octokit, repo, run.defaultBranch));
+    (await getBranchSha(octokit, repo, run.branchName)) ??
+    (await getBranchSha(octokit, repo, run.defaultBranch));
   if (!headSha) {
     throw new NonRetryableError(
       `The default branch \`${run.defaultBranch}\` of ${run.repository} was not found; push it, then run the command again.`,
     );
   }
-  let checkRunId = run.checkRunId === null ? await findCheckRun(octokit, repo, headSha, run.id) : Number(run.checkRunId);
+  let checkRunId =
+    run.checkRunId === null ? await findCheckRun(octokit, repo, headSha, run.id) : Number(run.checkRunId);
   if (checkRunId === null) {
     checkRunId = await createCheckRun(octokit, repo, {
       name: checkRunName(run.featureKey),
@@ -28,7 +31,10 @@ export const intakeStep: StepHandler = async (run, ctx) => {
       ...(ctx.config.publicUrl ? { detailsUrl: `${ctx.config.publicUrl}/runs/${run.id}` } : {}),
       output: { title: `Queued: ${run.featureKey}`, summary: `Waiting for a worker. Run \`${run.id}\`.` },
     });
-    await ctx.prisma.specWorkflowRun.update({ where: { id: run.id }, data: { checkRunId: BigInt(checkRunId) } });
+    await ctx.prisma.specWorkflowRun.update({
+      where: { id: run.id },
+      data: { checkRunId: BigInt(checkRunId) },
+    });
   }
   let progressCommentId = run.progressCommentId === null ? null : Number(run.progressCommentId);
   if (progressCommentId === null && run.issueNumber !== null) {

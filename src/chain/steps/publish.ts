@@ -15,8 +15,7 @@ import {
 } from '../../git/workspace.ts';
 import { parseRepository } from '../../github/octokit.ts';
 import { findOrCreatePullRequest } from '../../github/pull-requests.ts';
-import { renderPullRequestBody } from '../../github/render/run-report.ts';
-import { phaseLabel } from '../../github/render/run-report.ts';
+import { phaseLabel, renderPullRequestBody } from '../../github/render/run-report.ts';
 import { loadStepOutput } from '../runs.ts';
 import type { StepHandler } from '../step-context.ts';
 import { loadDiscoverOutput } from './codex.ts';
@@ -27,7 +26,8 @@ export const publishStep: StepHandler = async (run, ctx) => {
   const discovered = await loadDiscoverOutput(ctx, run.id);
   const stored = await loadStepOutput(ctx.prisma, run.id, 'apply');
   const applied = applyOutput.safeParse(stored?.data);
-  if (!applied.success || !stored?.patch) throw new NonRetryableError(`run ${run.id} has no stored commit; start a new run`);
+  if (!applied.success || !stored?.patch)
+    throw new NonRetryableError(`run ${run.id} has no stored commit; start a new run`);
   const commit = applied.data;
   const auth = await gitAuth(run, ctx);
   const remoteSha = await lsRemoteBranch(run.cloneUrl, run.branchName, auth);
@@ -56,9 +56,17 @@ export const publishStep: StepHandler = async (run, ctx) => {
       date: commit.commitDate,
     });
     if (rebuilt !== commit.commitSha) {
-      throw new NonRetryableError(`Rebuilding the commit gave ${rebuilt}, not ${commit.commitSha}; start a new run.`);
+      throw new NonRetryableError(
+        `Rebuilding the commit gave ${rebuilt}, not ${commit.commitSha}; start a new run.`,
+      );
     }
-    ({ pushed } = await pushBranch({ dir, cloneUrl: run.cloneUrl, branch: run.branchName, auth, expectedRemoteSha: remoteSha }));
+    ({ pushed } = await pushBranch({
+      dir,
+      cloneUrl: run.cloneUrl,
+      branch: run.branchName,
+      auth,
+      expectedRemoteSha: remoteSha,
+    }));
   }
   const codex = await loadStepOutput(ctx.prisma, run.id, 'codex');
   const octokit = await ctx.github.octokit(Number(run.installationId));

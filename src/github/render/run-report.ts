@@ -91,26 +91,33 @@ export function renderCheckRunSummary(run: RunView, attempts: readonly AttemptVi
 
 function outcomeLines(run: RunView): string[] {
   const status = run.status as RunStatus;
-  if (run.errorMessage && (status === 'failed' || run.conclusion === 'failure' || run.conclusion === 'timed_out')) {
+  if (
+    run.errorMessage &&
+    (status === 'failed' || run.conclusion === 'failure' || run.conclusion === 'timed_out')
+  ) {
     return [
       `**Failed at step \`${run.errorStep ?? run.currentStep}\`:** ${run.errorMessage}`,
       '',
-      'Fix the cause, then comment `/speckit run ' + run.featureKey + '` to try again.',
+      `Fix the cause, then comment \`/speckit run ${run.featureKey}\` to try again.`,
     ];
   }
   const lines: string[] = [];
   if (run.prUrl) lines.push(`**Pull request:** ${run.prUrl}`);
   if (run.summary) lines.push(run.summary);
-  if (lines.length === 0) lines.push(status === 'pending' ? 'Waiting for a worker.' : `Working: ${run.currentStep}.`);
+  if (lines.length === 0)
+    lines.push(status === 'pending' ? 'Waiting for a worker.' : `Working: ${run.currentStep}.`);
   return lines;
 }
 
 /** The one progress comment on the issue or PR where the run was asked for. */
 export function renderProgressComment(run: RunView, attempts: readonly AttemptView[]): string {
-  const state = run.conclusion && !['pending', 'running', 'cancelling'].includes(run.status)
-    ? conclusionTitle(run.conclusion as Conclusion, phaseLabel(run))
-    : `Working on ${phaseLabel(run)} (${run.currentStep})`;
-  return [`### Spec Kit · \`${run.featureKey}\` — ${state}`, '', renderCheckRunSummary(run, attempts)].join('\n');
+  const state =
+    run.conclusion && !['pending', 'running', 'cancelling'].includes(run.status)
+      ? conclusionTitle(run.conclusion as Conclusion, phaseLabel(run))
+      : `Working on ${phaseLabel(run)} (${run.currentStep})`;
+  return [`### Spec Kit · \`${run.featureKey}\` — ${state}`, '', renderCheckRunSummary(run, attempts)].join(
+    '\n',
+  );
 }
 
 export function renderPullRequestBody(params: {

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommand } from '../../src/commands/parse-command.ts';
+
+describe('parseCommand', () => {
+  it('reads `/speckit run <feature>` from the first line', () => {
+    expect(parseCommand('/speckit run 001-demo\nplease and thanks')).toEqual({
+      kind: 'command',
+      command: { name: 'run', featureKey: '001-demo' },
+    });
+  });
+
+  it('accepts CRLF, surrounding spaces and a BOM', () => {
+    expect(parseCommand('\uFEFF  /speckit   run   001-demo  \r\nmore')).toEqual({
+      kind: 'command',
+      command: { name: 'run', featureKey: '001-demo' },
+    });
+  });
+
+  it('leaves a run without a feature for intake to resolve', () => {
+    expect(parseCommand('/speckit run')).toEqual({
+      kind: 'command',
+      command: { name: 'run', featureKey: null },
+    });
+  });
+
+  it('ignores comments that are not commands, or mention one later', () => {
+    expect(parseCommand('Looks good to me')).toEqual({ kind: 'none' });
+    expect(parseCommand('I will try\n/speckit run 001-demo')).toEqual({ kind: 'none' });
+    expect(parseCommand('/speckitrun 001')).toEqual({ kind: 'none' });
+    expect(parseCommand('')).toEqual({ kind: 'none' });
+  });
+
+  it('answers help for a bare `/speckit`', () => {
+    expect(parseCommand('/speckit')).toEqual({ kind: 'command', command: { name: 'help' } });
+    expect(parseCommand('/speckit help')).toEqual({ kind: 'command', command: { name: 'help' } });
+  });
+
+  it('refuses unsafe feature names with a hint', () => {
+    for (const name of ['../etc', '/abs', 'a..b', '-rf']) {
+      const result = parseCommand(`/speckit run ${name}`);
+      expect(result.kind).toBe('invalid');
+      if (result.kind === 'invalid') expect(result.message).toContain('specs/');
+    }
+  });
+
+  it('names an unknown verb and lists the usage', () => {
+    const result = parseCommand('/speckit deploy prod');
+    expect(result).toMatchObject({ kind: 'invalid' });
+    if (result.kind === 'invalid') {
+      expect(result.message).toContain('Unknown command `deploy`');
+      expect(result.message).toContain('/speckit run <feature>');
+    }
+  });
+
+  it('refuses more than one feature', () => {
+    expect(parseCommand('/speckit run a b').kind).toBe('invalid');
+  });
+});

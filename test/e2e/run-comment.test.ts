@@ -1,0 +1,171 @@
+// The walking skeleton, end to end: a collaborator's `/speckit run 001-demo`
+// comment → signed webhook → pg-boss chain → real git + real Codex CLI →
+// pull request, with the check run moving queued → in_progress → completed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_FILES, PHASE_1_PATCH } from '../fixtures/demo-repo.ts';
+import { type Harness, startHarness, WEBHOOK_SECRET, waitFor } from '../support/app-harness.ts';
+import {
+  applyPatchCall,
+  type FakeModelServer,
+  finalMessage,
+  scriptedResponder,
+  startFakeModelServer,
+} from '../support/fake-model-server.ts';
+import { type BareRepo, createBareRepo, removeTempDirs } from '../support/git-fixtures.ts';
+import { type FakeGitHub, INSTALLATION_TOKEN, mockGitHub } from '../support/github-api.ts';
+import { commentPayload, deliverWebhook } from '../support/webhooks.ts';
+
+const INSTALLATION_ID = 4242;
+
+let model: FakeModelServer;
+let repo: BareRepo;
+let github: FakeGitHub;
+let harness: Harness;
+
+beforeAll(async () => {
+  model = await startFakeModelServer(
+    scriptedResponder([applyPatchCall(PHASE_1_PATCH), finalMessage('Implemented Phase 1: Setup.')]),
+  );
+  repo = await createBareRepo({ files: DEMO_FILES, branch: 'master' });
+  github = mockGitHub({
+    owner: 'Codertocat',
+    name: 'Hello-World',
+    installationId: INSTALLATION_ID,
+    roles: { Codertocat: 'admin' },
+    branchSha: (branch) => repo.readBranch(branch),
+  });
+  harness = await startHarness({ modelUrl: model.url });
+});
+
+afterAll(async () => {
+  await harness?.stop();
+  github?.done();
+  await model?.close();
+  await removeTempDirs();
+});
+
+describe('a /speckit run comment', () => {
+  it('implements the next phase and opens a pull request', async () => {
+    const masterBefore = await repo.readBranch('master');
+    const response = await deliverWebhook(harness.webhookUrl, {
+      secret: WEBHOOK_SECRET,
+      event: 'issue_comment',
+      deliveryId: 'delivery-e2e-1',
+      payload: commentPayload({
+        body: '/speckit run 001-demo',
+        cloneUrl: repo.cloneUrl,
+        installationId: INSTALLATION_ID,
+      }),
+    });
+    expect(response.status).toBe(200);
+
+    const run = await waitFor(async () => {
+      const found = await harness.prisma.specWorkflowRun.findFirst({ where: { featureKey: '001-demo' } });
+      return found && ['succeeded', 'failed', 'cancelled'].includes(found.status) ? found : null;
+    }, 90_000);
+    expect(run).toMatchObject({
+      status: 'succeeded',
+      conclusion: 'success',
+      repository: 'Codertocat/Hello-World',
+      branchName: 'speckit/001-demo',
+      phaseNumber: '1',
+      phaseTitle: 'Setup',
+      prNumber: 1,
+      errorMessage: null,
+    });
+
+    // The check run moved queued → in_progress → completed (success, PR in the summary).
+    const checkRunCalls = github.requests.filter((r) => r.path.includes('/check-runs') && r.method !== 'GET');
+    const statuses = checkRunCalls.map((r) => r.body.status);
+    expect(statuses[0]).toBe('queued');
+    expect(statuses).toContain('in_progress');
+    expect(statuses.at(-1)).toBe('completed');
+    expect(statuses.indexOf('in_progress')).toBeLessThan(statuses.indexOf('completed'));
+    const created = checkRunCalls[0]!.body;
+    expect(created.name).toMatch(/^Spec Kit/);
+    expect(created.external_id).toBe(run.id);
+    expect(created.head_sha).toBe(masterBefore);
+    const final = checkRunCalls.at(-1)!.body;
+    expect(final.conclusion).toBe('success');
+    expect(final.output.summary).toContain('https://github.com/Codertocat/Hello-World/pull/1');
+    expect(github.checkRuns.size).toBe(1);
+
+    // The pull request: head speckit/001-demo into the default branch.
+    const prCreates = github.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/pulls'));
+    expect(prCreates).toHaveLength(1);
+    expect(prCreates[0]!.body).toMatchObject({ head: 'speckit/001-demo', base: 'master' });
+    expect(prCreates[0]!.body.body).toContain('T001');
+
+    // The 👀 reaction and one progress comment, settled.
+    expect(github.requests.some((r) => r.path.endsWith('/reactions') && r.body.content === 'eyes')).toBe(
+      true,
+    );
+    expect(github.comments.size).toBe(1);
+    expect([...github.comments.values()][0].body).toContain('implemented');
+
+    // The bare repository's branch: one commit on top of master with the edit and the ticked tasks.
+    const log = await repo.log('speckit/001-demo');
+    expect(log[1]?.sha).toBe(masterBefore);
+    expect(log[0]?.subject).toBe('speckit(001-demo): Phase 1: Setup');
+    expect(log[0]?.body).toContain(`Speckit-Run-Id: ${run.id}`);
+    const tree = await repo.readTree('speckit/001-demo');
+    expect(tree['src/hello.txt']?.trim()).toBe('Hello, Spec Kit!');
+    expect(tree['README.md']).toContain('greets you');
+    expect(tree['specs/001-demo/tasks.md']).toContain('- [X] T001 Create');
+    expect(tree['specs/001-demo/tasks.md']).toContain('- [X] T002 [P] Document');
+    expect(tree['specs/001-demo/tasks.md']).toContain('- [ ] T003 [US1]');
+    expect(await repo.readBranch('master')).toBe(masterBefore);
+
+    // Every step attempt is recorded; the Codex log is an artifact.
+    const attempts = await harness.prisma.specWorkflowTaskState.findMany({
+      where: { runId: run.id },
+      orderBy: { id: 'asc' },
+    });
+    expect(attempts.map((a) => `${a.taskName}:${a.status}`)).toEqual([
+      'intake:succeeded',
+      'discover:succeeded',
+      'codex:succeeded',
+      'apply:succeeded',
+      'publish:succeeded',
+      'finalize:succeeded',
+    ]);
+    const artifacts = await harness.prisma.workflowArtifact.findMany({ where: { runId: run.id } });
+    expect(artifacts.map((a) => a.artifactType).sort()).toEqual(['codex_logs', 'codex_patch']);
+
+    // The model was really asked, and nothing anywhere holds the installation token.
+    expect(model.requests.length).toBeGreaterThanOrEqual(2);
+    const stored = JSON.stringify(await harness.prisma.stepOutput.findMany({ where: { runId: run.id } }));
+    expect(stored).not.toContain(INSTALLATION_TOKEN);
+  });
+
+  it('treats a redelivery of the same delivery id as a no-op', async () => {
+    const response = await deliverWebhook(harness.webhookUrl, {
+      secret: WEBHOOK_SECRET,
+      event: 'issue_comment',
+      deliveryId: 'delivery-e2e-1',
+      payload: commentPayload({
+        body: '/speckit run 001-demo',
+        cloneUrl: repo.cloneUrl,
+        installationId: INSTALLATION_ID,
+      }),
+    });
+    expect(response.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await harness.prisma.specWorkflowRun.count()).toBe(1);
+    expect(await harness.prisma.webhookDelivery.count()).toBe(1);
+  });
+
+  it('refuses a delivery with a bad signature', async () => {
+    const response = await deliverWebhook(harness.webhookUrl, {
+      secret: 'not-the-secret',
+      event: 'issue_comment',
+      payload: commentPayload({
+        body: '/speckit run 001-demo',
+        cloneUrl: repo.cloneUrl,
+        installationId: INSTALLATION_ID,
+      }),
+    });
+    expect(response.status).toBe(400);
+    expect(await harness.prisma.webhookDelivery.count()).toBe(1);
+  });
+});

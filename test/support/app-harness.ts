@@ -1,0 +1,105 @@
+// Starts the whole app in the test process (so nock answers its GitHub calls)
+// against a fresh database, a local bare repository and the real Codex CLI
+// pointed at a fake model server.
+import { generateKeyPairSync } from 'node:crypto';
+import path from 'node:path';
+import nock from 'nock';
+import { pino } from 'pino';
+import { ProbotOctokit } from 'probot';
+import { readConfig } from '../../src/config.ts';
+import { createPrismaClient, type PrismaClient } from '../../src/db/prisma.ts';
+import { type RunningApp, startSpeckit } from '../../src/speckit-app.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+import { FAKE_API_KEY_ENV, FAKE_MODEL, writeCodexHome } from './fake-model-server.ts';
+import { makeTempDir } from './git-fixtures.ts';
+
+export const WEBHOOK_SECRET = 'e2e-webhook-secret';
+export const APP_ID = '123456';
+
+export interface Harness {
+  app: RunningApp;
+  prisma: PrismaClient;
+  database: TestDatabase;
+  root: string;
+  webhookUrl: string;
+  stop(): Promise<void>;
+}
+
+export const TestOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
+  ...options,
+  retry: { enabled: false },
+  throttle: { enabled: false },
+}));
+
+export async function startHarness(options: {
+  modelUrl: string;
+  env?: Record<string, string>;
+}): Promise<Harness> {
+  nock.disableNetConnect();
+  nock.enableNetConnect((host) => host.startsWith('127.0.0.1') || host.startsWith('localhost'));
+  const database = await createTestDatabase();
+  const root = await makeTempDir('speckit-e2e-');
+  const codexHome = await writeCodexHome(path.join(root, 'codex-home'), options.modelUrl);
+  const { privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  const config = readConfig(
+    {
+      PATH: process.env.PATH,
+      HOME: root,
+      PORT: '0',
+      DATABASE_URL: database.url,
+      APP_ID,
+      PRIVATE_KEY: privateKey,
+      WEBHOOK_SECRET,
+      CODEX_HOME: codexHome,
+      CODEX_MODEL: FAKE_MODEL,
+      CODEX_ENV_PASSTHROUGH: FAKE_API_KEY_ENV,
+      [FAKE_API_KEY_ENV]: 'fake-key',
+      CODEX_TIMEOUT_SECONDS: '120',
+      CODEX_IDLE_TIMEOUT_SECONDS: '60',
+      WORK_DIR: path.join(root, 'workspaces'),
+      ARTIFACTS_DIR: path.join(root, 'artifacts'),
+      LOG_LEVEL: 'warn',
+      ...options.env,
+    },
+    root,
+  );
+  const app = await startSpeckit(config, {
+    web: true,
+    workers: true,
+    log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    Octokit: TestOctokit,
+  });
+  const prisma = createPrismaClient(database.url, { max: 2 });
+  return {
+    app,
+    prisma,
+    database,
+    root,
+    webhookUrl: `${app.url}/api/github/webhooks`,
+    async stop() {
+      await app.stop();
+      await prisma.$disconnect();
+      await database.drop();
+      nock.cleanAll();
+      nock.enableNetConnect();
+    },
+  };
+}
+
+/** Polls until `check` returns a value (not undefined/null/false) or the time runs out. */
+export async function waitFor<T>(
+  check: () => Promise<T | null | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

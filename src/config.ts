@@ -55,6 +55,12 @@ const schema = z.object({
     .default(30)
     .describe('pg-boss heartbeat of active steps (>= 10); a silent step is taken over'),
   SPECKIT_SUPERVISE_SECONDS: positiveInt.default(30).describe('how often pg-boss looks for lost steps'),
+  SPECKIT_SHUTDOWN_GRACE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(30)
+    .describe('on SIGTERM, how long active steps may finish before they are handed to another worker'),
   LOG_LEVEL: z
     .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal'])
     .default('info')
@@ -117,6 +123,7 @@ export interface Config {
   concurrency: number;
   heartbeatSeconds: number;
   superviseSeconds: number;
+  shutdownGraceMs: number;
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -198,6 +205,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     concurrency: e.SPECKIT_CONCURRENCY,
     heartbeatSeconds: e.SPECKIT_HEARTBEAT_SECONDS,
     superviseSeconds: e.SPECKIT_SUPERVISE_SECONDS,
+    shutdownGraceMs: e.SPECKIT_SHUTDOWN_GRACE_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,
   });
 }

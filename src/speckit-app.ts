@@ -17,7 +17,7 @@ import { discoverStep } from './chain/steps/discover.ts';
 import { finalizeStep } from './chain/steps/finalize.ts';
 import { intakeStep } from './chain/steps/intake.ts';
 import { publishStep } from './chain/steps/publish.ts';
-import { createQueues, startWorkers } from './chain/worker.ts';
+import { createQueues, startWorkers, type Workers } from './chain/worker.ts';
 import type { Config } from './config.ts';
 import { openDatabase } from './db/open-database.ts';
 import { createPrismaClient } from './db/prisma.ts';
@@ -58,7 +58,10 @@ export async function startSpeckit(config: Config, options: StartOptions): Promi
   const boss = new PgBoss({
     connectionString: database.url,
     useListenNotify: true,
+    // Heartbeat loss and expiry are found by the monitor pass, which runs at
+    // the longer of these two intervals: both follow SPECKIT_SUPERVISE_SECONDS.
     superviseIntervalSeconds: config.superviseSeconds,
+    monitorIntervalSeconds: config.superviseSeconds,
     application_name: 'speckit-bot',
   });
   boss.on('error', (error: unknown) => log.error({ err: error }, 'pg-boss error'));
@@ -96,9 +99,10 @@ export async function startSpeckit(config: Config, options: StartOptions): Promi
     log.info({ url }, 'HTTP server listening');
   }
 
+  let workers: Workers | null = null;
   if (options.workers && probot) {
     const github = createGitHubAuth(probot);
-    await startWorkers({
+    workers = await startWorkers({
       prisma,
       boss,
       github,
@@ -118,12 +122,20 @@ export async function startSpeckit(config: Config, options: StartOptions): Promi
   return {
     url,
     databaseUrl: database.url,
+    /**
+     * Graceful: stop taking webhooks and jobs, let active steps finish within
+     * the grace period; pg-boss then fails what is still running (so another
+     * worker retries it) and aborts its signal, which stops Codex. The
+     * aborted handlers record their attempt before the database closes.
+     */
     async stop() {
       if (server) {
         server.close();
         server.closeAllConnections();
       }
-      await boss.stop({ graceful: true, close: true, timeout: 10_000 });
+      await boss.stop({ graceful: true, close: false, timeout: config.shutdownGraceMs });
+      await workers?.drain();
+      await boss.stop({ close: true });
       await prisma.$disconnect();
       await database.close();
     },

@@ -2,6 +2,7 @@
 // the rules that turn a handler's result or error into a transition.
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { Job, JobWithMetadata, PgBoss, Queue } from 'pg-boss';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -61,15 +62,33 @@ async function ensureQueue(boss: PgBoss, name: string, options: Omit<Queue, 'nam
 // for a lost notification (pg-boss requires notify polling >= base polling).
 const POLLING = { pollingIntervalSeconds: 2, notifyPollingIntervalSeconds: 2 } as const;
 
-export async function startWorkers(deps: WorkerDeps): Promise<void> {
+export interface Workers {
+  /** Resolves when every step handler that started has settled (after a stop). */
+  drain(): Promise<void>;
+}
+
+/**
+ * How SPECKIT_CONCURRENCY is shared: every step runs under one per-process
+ * limit, and Codex may hold all but one of its slots, so a long Codex step
+ * never starves the short steps (with a limit of 1, they take turns).
+ */
+export function concurrencyPlan(concurrency: number): { total: number; codex: number } {
+  return { total: concurrency, codex: Math.max(1, concurrency - 1) };
+}
+
+export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   const { boss, config } = deps;
-  // Codex runs for minutes; give it its own share so it never starves the
-  // short steps, which each get the full per-process concurrency.
-  const codexConcurrency = Math.max(1, Math.ceil(config.concurrency / 2));
-  await boss.work(
-    queueName('intake'),
-    { ...POLLING, batchSize: 1, localConcurrency: config.concurrency },
-    async ([job]) => {
+  const plan = concurrencyPlan(config.concurrency);
+  const limit = pLimit(plan.total);
+  const active = new Set<Promise<unknown>>();
+  const track = <T>(work: () => Promise<T>): Promise<T> => {
+    const promise = limit(work);
+    active.add(promise);
+    void promise.finally(() => active.delete(promise)).catch(() => {});
+    return promise;
+  };
+  await boss.work(queueName('intake'), { ...POLLING, batchSize: 1, localConcurrency: plan.total }, ([job]) =>
+    track(async () => {
       if (!job) return;
       const { deliveryId } = intakeJobData.parse(job.data);
       let runId: string | null;
@@ -83,18 +102,27 @@ export async function startWorkers(deps: WorkerDeps): Promise<void> {
         throw error;
       }
       if (runId) await runStepJob(deps, 'intake', runId, job);
-    },
+    }),
   );
   for (const step of STEPS) {
     if (step === 'intake') continue;
-    const localConcurrency = step === 'codex' ? codexConcurrency : config.concurrency;
-    await boss.work(queueName(step), { ...POLLING, batchSize: 1, localConcurrency }, async ([job]) => {
-      if (job) await runStepJob(deps, step, stepJobData.parse(job.data).runId, job);
-    });
+    const localConcurrency = step === 'codex' ? plan.codex : plan.total;
+    await boss.work(queueName(step), { ...POLLING, batchSize: 1, localConcurrency }, ([job]) =>
+      track(async () => {
+        if (job) await runStepJob(deps, step, stepJobData.parse(job.data).runId, job);
+      }),
+    );
   }
-  await boss.work(DEAD_LETTER_QUEUE, { ...POLLING, batchSize: 1, includeMetadata: true }, async ([job]) => {
-    if (job) await settleDeadLetter(deps, job);
-  });
+  await boss.work(DEAD_LETTER_QUEUE, { ...POLLING, batchSize: 1, includeMetadata: true }, ([job]) =>
+    track(async () => {
+      if (job) await settleDeadLetter(deps, job);
+    }),
+  );
+  return {
+    async drain() {
+      await Promise.allSettled([...active]);
+    },
+  };
 }
 
 async function runStepJob(deps: WorkerDeps, step: Step, runId: string, job: Job<unknown>): Promise<void> {

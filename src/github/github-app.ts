@@ -27,10 +27,15 @@ export function createGitHubAuth(probot: Probot): GitHubAuth {
     async octokit(installationId) {
       return (await probot.auth(installationId)) as Octokit;
     },
+    // A fresh token through the app-authenticated client, which honours the
+    // GitHub Enterprise base URL (octokit.auth({type:'installation'}) in
+    // @octokit/auth-app does not: it always asks api.github.com).
     async installationToken(installationId) {
-      const octokit = await probot.auth(installationId);
-      const auth = (await octokit.auth({ type: 'installation' })) as { token: string };
-      return auth.token;
+      const app = await probot.auth();
+      const response = await app.request('POST /app/installations/{installation_id}/access_tokens', {
+        installation_id: installationId,
+      });
+      return response.data.token;
     },
   };
 }

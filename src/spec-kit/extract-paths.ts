@@ -3,6 +3,8 @@
 // (`/api/users`): only tokens that read as repository paths are kept, because a
 // task's paths decide whether its work is verified against the diff.
 
+import { codeSpanEnds } from './scan-lines.ts';
+
 const FILE_EXTENSIONS = new Set(
   (
     'c cc cfg cjs conf cpp cs css csv cts dart ex exs go gradle graphql h hpp html ini ' +
@@ -36,23 +38,14 @@ export function extractPaths(text: string): string[] {
 
 /** The contents of CommonMark code spans: a backtick run closed by a run of the same length. */
 function codeSpans(text: string): string[] {
-  const spans: string[] = [];
-  const runs = [...text.matchAll(/`+/g)];
-  for (let open = 0; open < runs.length; open++) {
-    const opener = runs[open];
-    if (!opener) continue;
-    const close = runs.findIndex((run, index) => index > open && run[0].length === opener[0].length);
-    const closer = runs[close];
-    if (!closer) continue;
-    spans.push(text.slice(opener.index + opener[0].length, closer.index));
-    open = close;
-  }
-  return spans;
+  return [...codeSpanEnds(text).values()].flatMap((span) => (span.content ? [span.content] : []));
 }
 
 /** The repository path a code span names, or null when it is not a path. */
 export function toPath(span: string): string | null {
   let token = span.trim();
+  // No real path is this long; the cap also keeps the checks below linear.
+  if (token.length > 500) return null;
   if (token === '' || /[\s"'`<>|;,(){}=$\\]/.test(token) || token.includes('://')) return null;
   // `src/app.ts:42` and `src/app.ts#L10` point into a file.
   token = token.replace(/(?::\d+)+$|#L\d+(?:-L?\d+)?$/, '');

@@ -44,6 +44,7 @@ const DECORATION = /^(?:\p{Extended_Pictographic}|\p{So}|\u200D|\uFE0F|\s)+/u;
 const EMPHASIS_MARKERS = ['**', '__', '~~', '*', '_'] as const;
 const STORY = /^(?:US[-_ ]?\d+[A-Za-z]?|Story[-_ ]?\d+[A-Za-z]?)$/i;
 const PRIORITY = /^P\d+$/;
+const MAX_STEPS = 12;
 
 const STATES: Readonly<Record<string, TaskState>> = {
   ' ': 'pending',
@@ -109,7 +110,8 @@ function readTaskHead(rest: string): TaskHead | { problem: string } | null {
   const flags: Flags = { parallel: false, story: null, priority: null };
   let text = rest;
   // Decorations and flags before the ID: `✅ **T001`, `~~T017`, `[P] T003`.
-  for (let previous = ''; previous !== text; ) {
+  // Loops are bounded: real lines need a handful of steps, hostile ones get no more.
+  for (let previous = '', step = 0; previous !== text && step < MAX_STEPS; step++) {
     previous = text;
     text = text.replace(DECORATION, '');
     const marker = EMPHASIS_MARKERS.find((candidate) => text.startsWith(candidate));
@@ -122,12 +124,13 @@ function readTaskHead(rest: string): TaskHead | { problem: string } | null {
   const id = TASK_ID.exec(text)?.[0];
   if (id === undefined) {
     const suspect = SUSPECT_ID.exec(text);
-    return suspect ? { problem: `its task ID "${text.split(/\s/)[0]}" cannot be read` } : null;
+    const written = /^\S{1,40}/.exec(text)?.[0] ?? '';
+    return suspect ? { problem: `its task ID "${written}" cannot be read` } : null;
   }
   const struck = open.includes('~~');
   text = text.slice(id.length);
   // Closers, flags and `:` between the ID and the description: `**T001**: [P] …`.
-  for (let previous = ''; previous !== text; ) {
+  for (let previous = '', step = 0; previous !== text && step < MAX_STEPS; step++) {
     previous = text;
     text = text.replace(/^\s+/, '');
     const closer = open.find((marker) => text.startsWith(marker));
@@ -140,13 +143,12 @@ function readTaskHead(rest: string): TaskHead | { problem: string } | null {
   text = text.replace(/^(?:[.]|[-–—](?=\s))\s*/, '');
   let description = removeUnclosedMarkers(text, open).trim();
   // `[P]` (or a story label) written at the end of the line.
-  for (let previous = ''; previous !== description; ) {
-    previous = description;
-    const trailing = /\s*\[([^\]]+)\]$/.exec(description);
-    if (trailing?.[1] && isFlag(trailing[1])) {
-      consumeFlag(`[${trailing[1]}]`, flags);
-      description = description.slice(0, trailing.index).trimEnd();
-    }
+  for (let step = 0; step < MAX_STEPS && description.endsWith(']'); step++) {
+    const bracket = description.lastIndexOf('[');
+    const tag = description.slice(bracket + 1, -1);
+    if (bracket === -1 || !isFlag(tag)) break;
+    consumeFlag(`[${tag}]`, flags);
+    description = description.slice(0, bracket).trimEnd();
   }
   return { id, struck, ...flags, description };
 }

@@ -103,12 +103,13 @@ function splitSections(
   titleIndex: number | undefined,
   title: string | null,
 ): Section[] {
-  const phaseLevels = [...headings.values()]
+  // reduce, not Math.min(...levels): a spread of 100,000 arguments overflows the stack.
+  const phaseLevel = [...headings.values()]
     .filter((heading) => readPhaseHeading(heading.text))
-    .map((heading) => heading.level);
-  const phaseLevel = phaseLevels.length > 0 ? Math.min(...phaseLevels) : 2;
+    .reduce((level, heading) => Math.min(level, heading.level), 7);
+  const splitLevel = phaseLevel === 7 ? 2 : phaseLevel;
   const starts = [...headings]
-    .filter(([index, heading]) => index !== titleIndex && heading.level <= phaseLevel)
+    .filter(([index, heading]) => index !== titleIndex && heading.level <= splitLevel)
     .map(([index]) => index);
   const preambleTitle = (title ?? '').replace(/^Tasks?\s*(?:[:：\-–—]\s*|$)/i, '').trim();
   const sections: Section[] = [
@@ -117,7 +118,7 @@ function splitSections(
   starts.forEach((start, position) => {
     const heading = headings.get(start);
     const end = starts[position + 1] ?? lines.length;
-    const phase = heading && heading.level === phaseLevel ? readPhaseHeading(heading.text) : null;
+    const phase = heading && heading.level === splitLevel ? readPhaseHeading(heading.text) : null;
     sections.push(
       phase
         ? emptySection(start, end, 'numbered', phase.number, phase.title)
@@ -211,7 +212,9 @@ function finishTask(open: OpenTask): void {
   while (lines.length > 0 && lines[0]?.text.trim() === '') lines.shift();
   if (lines.length === 0) return;
   const texts = lines.map((line) => (line.code ? line.raw : line.text).trimEnd());
-  const margin = Math.min(...texts.filter((text) => text !== '').map((text) => indentOf(text)));
+  const margin = texts
+    .filter((text) => text !== '')
+    .reduce((least, text) => Math.min(least, indentOf(text)), Number.POSITIVE_INFINITY);
   open.task.body = texts.map((text) => dedent(text, margin)).join('\n');
   const proseLines = lines.filter((line) => !line.code).map((line) => line.text);
   for (const path of extractPaths(proseLines.join('\n'))) {
@@ -243,7 +246,7 @@ const CHECKPOINT_NAMES = [
 const INDEPENDENT_TEST_NAMES = ['independent test'];
 const FACT_NAMES = [...PURPOSE_NAMES, ...CHECKPOINT_NAMES, ...INDEPENDENT_TEST_NAMES].join('|');
 const PHASE_FACT = new RegExp(
-  String.raw`^\s*(?:>\s*)?(?:[-*+]\s+)?(?:\p{Extended_Pictographic}|\p{So}|\uFE0F|\s)*(?:\*\*|__)?(${FACT_NAMES})(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s*(.+)$`,
+  String.raw`^\s*(?:>\s*)?(?:[-*+]\s+)?(?:(?:\p{Extended_Pictographic}|\p{So}|\uFE0F)+\s*)?(?:\*\*|__)?(${FACT_NAMES})(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s*(.+)$`,
   'iu',
 );
 

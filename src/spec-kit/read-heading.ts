@@ -36,9 +36,16 @@ const REFERENCE_SECTION = new RegExp(
 
 /** An ATX heading (`## Title ##`), or null. */
 export function readHeading(line: string): Heading | null {
-  const match = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/.exec(line);
+  const match = /^ {0,3}(#{1,6})(?=[ \t]|$)/.exec(line);
   if (!match?.[1]) return null;
-  return { level: match[1].length, text: (match[2] ?? '').trim() };
+  let text = line.slice(match[0].length).trim();
+  // An optional closing sequence of #s, when a space separates it from the text.
+  const closing = text.length - trimEndChars(text, '#').length;
+  if (closing === text.length) text = '';
+  else if (closing > 0 && /[ \t]/.test(text.charAt(text.length - closing - 1))) {
+    text = text.slice(0, text.length - closing).trim();
+  }
+  return { level: match[1].length, text };
 }
 
 /** `Phase 1: Setup`, `Phase 1 – Setup`, `🚀 **Phase 3.10**: Polish`, `阶段 2：核心`; null otherwise. */
@@ -63,5 +70,22 @@ export function cleanHeadingText(text: string): string {
       result = result.slice(marker.length, -marker.length).trim();
     }
   }
-  return result.replace(/^[*_]+(?=\s|$)|(?<=\s|^)[*_]+$/g, '').trim();
+  // A dangling emphasis marker left at either end (`Setup **`).
+  const start = result.length - trimStartChars(result, '*_').length;
+  if (start > 0 && (start === result.length || /\s/.test(result.charAt(start)))) result = result.slice(start);
+  const end = trimEndChars(result, '*_').length;
+  if (end < result.length && (end === 0 || /\s/.test(result.charAt(end - 1)))) result = result.slice(0, end);
+  return result.trim();
+}
+
+function trimStartChars(text: string, chars: string): string {
+  let start = 0;
+  while (start < text.length && chars.includes(text.charAt(start))) start++;
+  return text.slice(start);
+}
+
+function trimEndChars(text: string, chars: string): string {
+  let end = text.length;
+  while (end > 0 && chars.includes(text.charAt(end - 1))) end--;
+  return text.slice(0, end);
 }

@@ -103,51 +103,75 @@ function closesFence(raw: string, fence: Fence): boolean {
  * backticks does not hide the rest of the file.
  */
 function maskComments(raw: string, startsInComment: boolean): { text: string; open: boolean } {
-  let text = '';
+  if (!startsInComment && !raw.includes('<!--')) return { text: raw, open: false };
+  const spanEnds = codeSpanEnds(raw);
+  const parts: string[] = [];
   let index = 0;
   let inComment = startsInComment;
   while (index < raw.length) {
     if (inComment) {
       const end = raw.indexOf('-->', index);
       const stop = end === -1 ? raw.length : end + 3;
-      text += ' '.repeat(stop - index);
+      parts.push(' '.repeat(stop - index));
       index = stop;
       if (end !== -1) inComment = false;
       continue;
     }
-    if (raw.startsWith('<!--', index)) {
-      inComment = true;
-      text += '    ';
-      index += 4;
+    const comment = raw.indexOf('<!--', index);
+    const tick = raw.indexOf('`', index);
+    if (comment === -1 && tick === -1) break;
+    if (tick !== -1 && (comment === -1 || tick < comment)) {
+      const end = spanEnds.get(tick)?.end ?? tick + 1;
+      parts.push(raw.slice(index, end));
+      index = end;
       continue;
     }
-    if (raw[index] === '`') {
-      const span = codeSpanEnd(raw, index);
-      text += raw.slice(index, span);
-      index = span;
-      continue;
-    }
-    text += raw[index];
-    index++;
+    parts.push(raw.slice(index, comment), '    ');
+    index = comment + 4;
+    inComment = true;
   }
-  return { text, open: inComment };
+  parts.push(raw.slice(index));
+  return { text: parts.join(''), open: inComment };
 }
 
-/** End offset of the code span (or lone backtick run) starting at `index`. */
-function codeSpanEnd(raw: string, index: number): number {
-  let runEnd = index;
-  while (raw[runEnd] === '`') runEnd++;
-  const run = raw.slice(index, runEnd);
-  let search = runEnd;
-  while (search < raw.length) {
-    const close = raw.indexOf(run, search);
-    if (close === -1) break;
-    let closeEnd = close + run.length;
-    if (raw[closeEnd] !== '`' && raw[close - 1] !== '`') return closeEnd;
-    while (raw[closeEnd] === '`') closeEnd++;
-    search = closeEnd;
+export interface CodeSpan {
+  /** Offset just past the closing run (or past the unclosed opening run). */
+  end: number;
+  /** The text between the runs; null when no run closes it. */
+  content: string | null;
+}
+
+/**
+ * For each backtick run that starts at an offset, where its code span ends: at
+ * the end of the next run of the same length, or at its own end when none
+ * closes it (CommonMark). Linear, so a long line of backticks stays cheap.
+ */
+export function codeSpanEnds(text: string): Map<number, CodeSpan> {
+  const runs = [...text.matchAll(/`+/g)].map((match) => ({
+    start: match.index,
+    end: match.index + match[0].length,
+  }));
+  const closer = new Array<number>(runs.length).fill(-1);
+  const nextOfLength = new Map<number, number>();
+  for (let index = runs.length - 1; index >= 0; index--) {
+    const run = runs[index];
+    if (!run) continue;
+    const length = run.end - run.start;
+    closer[index] = nextOfLength.get(length) ?? -1;
+    nextOfLength.set(length, index);
   }
-  return runEnd;
+  const spans = new Map<number, CodeSpan>();
+  for (let index = 0; index < runs.length; index++) {
+    const run = runs[index];
+    if (!run) continue;
+    const close = runs[closer[index] ?? -1];
+    spans.set(
+      run.start,
+      close ? { end: close.end, content: text.slice(run.end, close.start) } : { end: run.end, content: null },
+    );
+    if (close) index = closer[index] ?? index;
+  }
+  return spans;
 }
 
 /** Width of a line's leading whitespace, a tab reaching the next multiple of 4 (CommonMark). */

@@ -12,14 +12,14 @@ import {
   startFakeModelServer,
 } from '../support/fake-model-server.ts';
 import { type BareRepo, createBareRepo, removeTempDirs } from '../support/git-fixtures.ts';
-import { type FakeGitHub, INSTALLATION_TOKEN, mockGitHub } from '../support/github-api.ts';
+import { INSTALLATION_TOKEN, mockGitHub } from '../support/github-api.ts';
 import { commentPayload, deliverWebhook } from '../support/webhooks.ts';
 
 const INSTALLATION_ID = 4242;
 
 let model: FakeModelServer;
 let repo: BareRepo;
-let github: FakeGitHub;
+let github: ReturnType<typeof mockGitHub>;
 let harness: Harness;
 
 beforeAll(async () => {
@@ -89,6 +89,7 @@ describe('a /speckit run comment', () => {
     expect(final.conclusion).toBe('success');
     expect(final.output.summary).toContain('https://github.com/Codertocat/Hello-World/pull/1');
     expect(github.checkRuns.size).toBe(1);
+    expect(github.unmatched).toEqual([]);
 
     // The pull request: head speckit/001-demo into the default branch.
     const prCreates = github.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/pulls'));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseTasks } from '../../src/spec-kit/parse-tasks.ts';
+import { tickTasks } from '../../src/spec-kit/tick-tasks.ts';
 import { allTasks, phaseRows, readFixture, taskById, taskRows } from './helpers.ts';
 
 describe('parseTasks on the canonical 001-demo file', () => {
@@ -498,5 +499,30 @@ describe('parseTasks on files without work', () => {
 
   it('returns an empty document for empty text', () => {
     expect(parseTasks('')).toEqual({ title: null, phases: [], warnings: [] });
+  });
+});
+
+describe('parseTasks on large and hostile files', () => {
+  const MB = 1_048_576;
+  const fill = (unit: string) => unit.repeat(Math.floor(MB / unit.length));
+
+  it.each([
+    ['30,000 tasks in one phase', `## Phase 1: A\n${fill('- [ ] T001 Do `src/file.ts`\n')}`],
+    [
+      '20,000 unnumbered sections',
+      Array.from({ length: 20_000 }, (_, i) => `## Part ${i}\n- [ ] T${i} x`).join('\n'),
+    ],
+    ['one line of backtick runs', `- [ ] T001 ${fill('` ``a')}`],
+    ['one line of comment openers and code spans', fill('`<!--` a ')],
+    ['a heading of stars', `## ${fill('*')}x`],
+    ['a line of spaces', `${fill(' ')}x`],
+    ['100,000 phase headings', fill('## Phase 1\n')],
+    ['a task body of 100,000 lines', `- [ ] T001 x\n${fill('  - y\n')}`],
+    ['a task with a thousand flags', `- [ ] T001 ${fill('[P] ')}x ${fill(' [P]')}`],
+  ])('parses and ticks 1 MB of %s in linear time', (_name, text) => {
+    const started = performance.now();
+    parseTasks(text);
+    tickTasks(text, ['T001', 'T002']);
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 });

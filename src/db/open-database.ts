@@ -2,7 +2,6 @@
 // PostgreSQL under var/ when it is unset; applies migrations when asked.
 import path from 'node:path';
 import type { Config } from '../config.ts';
-import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { migrate } from './migrate.ts';
 
 export interface OpenDatabase {
@@ -21,6 +20,8 @@ export async function openDatabase(
   if (!url) {
     const dataDir = path.resolve(options.varDir ?? 'var', 'postgres');
     options.log(`DATABASE_URL is unset: starting embedded PostgreSQL in ${dataDir}`);
+    // Loaded only when used: the package installs process-wide exit hooks.
+    const { startEmbeddedPostgres } = await import('./embedded-postgres.ts');
     const embedded = await startEmbeddedPostgres({ dataDir, port: EMBEDDED_POSTGRES_PORT });
     url = embedded.url;
     close = embedded.stop;

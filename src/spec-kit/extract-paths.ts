@@ -28,12 +28,12 @@ const BARE_FILE_NAMES = new Set([
 
 /** Paths in backtick code spans of `text`, normalized, unique, in order. */
 export function extractPaths(text: string): string[] {
-  const paths: string[] = [];
+  const paths = new Set<string>();
   for (const span of codeSpans(text)) {
     const path = toPath(span);
-    if (path !== null && !paths.includes(path)) paths.push(path);
+    if (path !== null) paths.add(path);
   }
-  return paths;
+  return [...paths];
 }
 
 /** The contents of CommonMark code spans: a backtick run closed by a run of the same length. */

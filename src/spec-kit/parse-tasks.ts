@@ -8,7 +8,7 @@
 // sections (dependencies, strategy, notes) never hold work.
 
 import { extractPaths } from './extract-paths.ts';
-import { parseTaskLine } from './parse-task-line.ts';
+import { parseTaskLine, type TaskLine } from './parse-task-line.ts';
 import {
   cleanHeadingText,
   type Heading,
@@ -147,41 +147,28 @@ function readSection(
   stateOffsets: Map<Task, number>,
 ): Section {
   let open: OpenTask | null = null;
-  const close = () => {
-    if (open) finishTask(open);
-    open = null;
-  };
   for (let index = section.start; index < section.end; index++) {
     const line = lines[index];
     if (!line || headings.has(index)) {
-      close();
+      open = finishTask(open);
       continue;
     }
     if (line.code) {
-      const current: OpenTask | null = open;
-      if (current && (current.inCode || (line.fence === 'open' && indentOf(line.raw) > current.indent))) {
-        current.bodyLines.push(line);
-        current.inCode = line.fence !== 'close';
-      } else close();
+      // A fence indented under the task belongs to its body, up to its closing fence.
+      if (open && (open.inCode || (line.fence === 'open' && indentOf(line.raw) > open.indent))) {
+        open.bodyLines.push(line);
+        open.inCode = line.fence !== 'close';
+      } else open = finishTask(open);
       continue;
     }
     if (line.text.trim() === '') {
-      (open as OpenTask | null)?.bodyLines.push(line);
+      open?.bodyLines.push(line);
       continue;
     }
     const parsed = parseTaskLine(line.text);
     if (parsed?.kind === 'task') {
-      close();
-      const task: Task = {
-        id: parsed.id,
-        state: parsed.state,
-        parallel: parsed.parallel,
-        story: parsed.story,
-        description: parsed.description,
-        paths: extractPaths(parsed.description),
-        line: line.number,
-      };
-      if (parsed.priority !== null) task.priority = parsed.priority;
+      finishTask(open);
+      const task = toTask(parsed, line);
       stateOffsets.set(task, line.start + parsed.stateColumn);
       section.tasks.push(task);
       open = { task, indent: parsed.indent, bodyLines: [], inCode: false };
@@ -193,33 +180,49 @@ function readSection(
         message: `This line looks like a task, but ${parsed.message}, so it is not worked on: ${clip(line.text.trim())}`,
       });
     }
-    const current: OpenTask | null = open;
-    if (current && indentOf(line.text) > current.indent) {
-      current.bodyLines.push(line);
+    if (open && indentOf(line.text) > open.indent) {
+      open.bodyLines.push(line);
       continue;
     }
-    close();
+    open = finishTask(open);
     readPhaseFact(line.text, section.facts);
   }
-  close();
+  finishTask(open);
   return section;
 }
 
-/** Attaches the body lines to the task: dedented text, and the paths they name. */
-function finishTask(open: OpenTask): void {
-  const lines = [...open.bodyLines];
-  while (lines.length > 0 && lines[lines.length - 1]?.text.trim() === '') lines.pop();
-  while (lines.length > 0 && lines[0]?.text.trim() === '') lines.shift();
-  if (lines.length === 0) return;
+function toTask(parsed: TaskLine, line: SourceLine): Task {
+  const task: Task = {
+    id: parsed.id,
+    state: parsed.state,
+    parallel: parsed.parallel,
+    story: parsed.story,
+    description: parsed.description,
+    paths: extractPaths(parsed.description),
+    line: line.number,
+  };
+  if (parsed.priority !== null) task.priority = parsed.priority;
+  return task;
+}
+
+/** Attaches the body lines to the task: dedented text, and the paths they name. Returns null (no open task). */
+function finishTask(open: OpenTask | null): null {
+  if (!open) return null;
+  const isBlank = (line: SourceLine | undefined) => line !== undefined && line.text.trim() === '';
+  let first = 0;
+  let last = open.bodyLines.length;
+  while (first < last && isBlank(open.bodyLines[first])) first++;
+  while (last > first && isBlank(open.bodyLines[last - 1])) last--;
+  const lines = open.bodyLines.slice(first, last);
+  if (lines.length === 0) return null;
   const texts = lines.map((line) => (line.code ? line.raw : line.text).trimEnd());
   const margin = texts
     .filter((text) => text !== '')
     .reduce((least, text) => Math.min(least, indentOf(text)), Number.POSITIVE_INFINITY);
   open.task.body = texts.map((text) => dedent(text, margin)).join('\n');
   const proseLines = lines.filter((line) => !line.code).map((line) => line.text);
-  for (const path of extractPaths(proseLines.join('\n'))) {
-    if (!open.task.paths.includes(path)) open.task.paths.push(path);
-  }
+  open.task.paths = [...new Set([...open.task.paths, ...extractPaths(proseLines.join('\n'))])];
+  return null;
 }
 
 /** The labels Spec Kit writes (and a few translations users write) for phase facts. */

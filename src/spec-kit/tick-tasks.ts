@@ -6,33 +6,70 @@
 import { analyzeTasks } from './parse-tasks.ts';
 import type { Task } from './types.ts';
 
+/** Names one phase, as `Phase.number` and `Phase.title` do. */
+export interface PhaseRef {
+  number: string | null;
+  title: string;
+}
+
+export interface TickOptions {
+  /** Only change definitions inside this phase; resolves IDs defined in several phases. */
+  phase?: PhaseRef;
+}
+
 /**
  * Ticks `[X]` the definition (inside a phase) of each ID. With an ID defined
  * twice, the first pending definition is ticked, as it is the one worked on.
  * Tasks already done (Codex may tick them itself), skipped or deferred, and IDs
  * not found, are left as they are; so ticking twice changes nothing.
  */
-export function tickTasks(text: string, taskIds: readonly string[]): string {
+export function tickTasks(text: string, taskIds: readonly string[], options: TickOptions = {}): string {
+  return setCheckboxes(text, taskIds, options, (task) => task.state === 'pending', ' ', 'X');
+}
+
+/**
+ * Puts done tasks back to `[ ]`: for a task Codex ticked although the diff does
+ * not support it (unverified), which must stay pending. With an ID defined
+ * twice, the first done definition is unticked — pass `phase` to be exact.
+ */
+export function untickTasks(text: string, taskIds: readonly string[], options: TickOptions = {}): string {
+  return setCheckboxes(text, taskIds, options, (task) => task.state === 'done', 'xX', ' ');
+}
+
+/** Replaces the checkbox character of the first matching definition of each ID; nothing else changes. */
+function setCheckboxes(
+  text: string,
+  taskIds: readonly string[],
+  options: TickOptions,
+  matches: (task: Task) => boolean,
+  from: string,
+  to: string,
+): string {
   const wanted = new Set(taskIds);
   const { document, stateOffsets } = analyzeTasks(text);
+  const { phase } = options;
+  const phases = phase
+    ? document.phases.filter(
+        (candidate) => candidate.number === phase.number && candidate.title === phase.title,
+      )
+    : document.phases;
   const offsets: number[] = [];
-  const ticked = new Set<string>();
-  for (const task of document.phases.flatMap((phase) => phase.tasks)) {
-    if (task.state !== 'pending' || !wanted.has(task.id) || ticked.has(task.id)) continue;
+  const done = new Set<string>();
+  for (const task of phases.flatMap((candidate) => candidate.tasks)) {
+    if (!matches(task) || !wanted.has(task.id) || done.has(task.id)) continue;
     const offset = stateOffsets.get(task);
-    if (offset === undefined) continue;
-    ticked.add(task.id);
+    if (offset === undefined || !from.includes(text.charAt(offset))) continue;
+    done.add(task.id);
     offsets.push(offset);
   }
-  // One pass over the text: copying it once per ticked task is quadratic on big files.
+  // One pass over the text: copying it once per task is quadratic on big files.
   const parts: string[] = [];
-  let from = 0;
+  let start = 0;
   for (const offset of offsets.sort((a, b) => a - b)) {
-    if (text[offset] !== ' ') continue;
-    parts.push(text.slice(from, offset), 'X');
-    from = offset + 1;
+    parts.push(text.slice(start, offset), to);
+    start = offset + 1;
   }
-  parts.push(text.slice(from));
+  parts.push(text.slice(start));
   return parts.join('');
 }
 
@@ -49,26 +86,42 @@ export interface TaskVerification {
  */
 export function verifyTasks(tasks: readonly Task[], changedPaths: readonly string[]): TaskVerification {
   const changed = changedPaths.map(normalizePath).filter((path) => path !== '');
+  const touchedRuns = segmentRuns(changed);
   const verified: Task[] = [];
   const unverified: Task[] = [];
   for (const task of tasks) {
-    const touched = task.paths.length === 0 || task.paths.some((path) => isTouched(path, changed));
+    const touched =
+      task.paths.length === 0 ||
+      task.paths.some((path) => isTouched(normalizePath(path), changed, touchedRuns));
     (touched ? verified : unverified).push(task);
   }
   return { verified, unverified };
 }
 
-function isTouched(taskPath: string, changed: readonly string[]): boolean {
-  const path = normalizePath(taskPath);
+function isTouched(path: string, changed: readonly string[], touchedRuns: ReadonlySet<string>): boolean {
   if (path === '') return false;
   if (path.includes('*')) {
     const pattern = globToRegExp(path);
     return changed.some((file) => pattern.test(file));
   }
-  return changed.some(
-    (file) =>
-      file === path || file.startsWith(`${path}/`) || file.endsWith(`/${path}`) || file.includes(`/${path}/`),
-  );
+  return touchedRuns.has(path);
+}
+
+/**
+ * Every run of whole path segments of the changed files: `backend/src/a.ts`
+ * gives `backend`, `backend/src`, `src/a.ts`, `a.ts`, … A named path is touched
+ * exactly when it is one of these — the file, a folder above it, or the same
+ * path inside a sub-project folder — and a Set makes each check O(1).
+ */
+function segmentRuns(files: readonly string[]): Set<string> {
+  const runs = new Set<string>();
+  for (const file of files) {
+    const segments = file.split('/');
+    for (let start = 0; start < segments.length; start++) {
+      for (let end = start + 1; end <= segments.length; end++) runs.add(segments.slice(start, end).join('/'));
+    }
+  }
+  return runs;
 }
 
 function normalizePath(path: string): string {

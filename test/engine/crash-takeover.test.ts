@@ -67,7 +67,11 @@ describe('a worker killed in the middle of the Codex step', () => {
     await deliverWebhook(harness.webhookUrl, {
       secret: WEBHOOK_SECRET,
       event: 'issue_comment',
-      payload: commentPayload({ body: '/speckit run 001-demo', cloneUrl: repo.cloneUrl, installationId: INSTALLATION_ID }),
+      payload: commentPayload({
+        body: '/speckit run 001-demo',
+        cloneUrl: repo.cloneUrl,
+        installationId: INSTALLATION_ID,
+      }),
     });
     await firstCodexRequest;
     const codexBefore = findProcesses('codex', 'exec', harness.root);
@@ -85,7 +89,9 @@ describe('a worker killed in the middle of the Codex step', () => {
       const found = await harness.prisma.specWorkflowRun.findFirst({ where: { featureKey: '001-demo' } });
       return found && ['succeeded', 'failed', 'cancelled'].includes(found.status) ? found : null;
     }, 120_000).catch((error: unknown) => {
-      throw new Error(`${(error as Error).message}\n--- first worker ---\n${first.output()}\n--- second worker ---\n${second.output()}`);
+      throw new Error(
+        `${(error as Error).message}\n--- first worker ---\n${first.output()}\n--- second worker ---\n${second.output()}`,
+      );
     });
     expect(run, second.output()).toMatchObject({ status: 'succeeded', conclusion: 'success' });
 

@@ -516,6 +516,10 @@ describe('parseTasks on large and hostile files', () => {
     ['one line of comment openers and code spans', fill('`<!--` a ')],
     ['a heading of stars', `## ${fill('*')}x`],
     ['a line of spaces', `${fill(' ')}x`],
+    [
+      'a task naming 100,000 paths',
+      `- [ ] T001 ${Array.from({ length: 100_000 }, (_, i) => `\`f${i}.ts\``).join(' ')}`,
+    ],
     ['100,000 phase headings', fill('## Phase 1\n')],
     ['a task body of 100,000 lines', `- [ ] T001 x\n${fill('  - y\n')}`],
     ['a task with a thousand flags', `- [ ] T001 ${fill('[P] ')}x ${fill(' [P]')}`],

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildCodexPrompt, MAX_PROMPT_BYTES } from '../../src/spec-kit/build-codex-prompt.ts';
 import { pendingTasks } from '../../src/spec-kit/find-next-phase.ts';
 import { parseTasks } from '../../src/spec-kit/parse-tasks.ts';
-import { tickTasks } from '../../src/spec-kit/tick-tasks.ts';
+import { tickTasks, untickTasks } from '../../src/spec-kit/tick-tasks.ts';
 import type { TaskState } from '../../src/spec-kit/types.ts';
 
 // A generated tasks.md together with what a correct parser must find in it.
@@ -182,6 +182,16 @@ describe('tickTasks on generated tasks.md files', () => {
         expect(result.startsWith('\uFEFF')).toBe(file.bom);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('unticking what was ticked restores the file byte for byte', () => {
+    fc.assert(
+      fc.property(fileAndSelection, ({ file, ticked }) => {
+        const pending = new Set(file.tasks.filter((task) => task.state === 'pending').map((task) => task.id));
+        const ids = ticked.filter((id) => pending.has(id));
+        expect(untickTasks(tickTasks(file.text, ids), ids)).toBe(file.text);
+      }),
     );
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseTasks } from '../../src/spec-kit/parse-tasks.ts';
-import { tickTasks, verifyTasks } from '../../src/spec-kit/tick-tasks.ts';
+import { tickTasks, untickTasks, verifyTasks } from '../../src/spec-kit/tick-tasks.ts';
 import type { Task } from '../../src/spec-kit/types.ts';
 import { allTasks, readFixture, taskById } from './helpers.ts';
 
@@ -132,5 +132,29 @@ describe('verifyTasks', () => {
     expect(unverified.map((task) => task.line)).toEqual(
       [...unverified.map((task) => task.line)].sort((a, b) => a - b),
     );
+  });
+});
+
+describe('tickTasks and untickTasks within one phase', () => {
+  const text = readFixture('duplicate-ids.md');
+
+  it('ticks the definition inside the named phase when an ID is defined in several phases', () => {
+    const hardening = { number: '3', title: 'Hardening' };
+    expect(changedLines(text, tickTasks(text, ['T003'], { phase: hardening }))).toEqual([16]);
+    expect(tickTasks(text, ['T001'], { phase: hardening })).toBe(text);
+  });
+
+  it('puts a task Codex ticked but the diff does not support back to pending, changing only that character', () => {
+    const demo = readFixture('crlf-bom.md');
+    const byCodex = demo.replace('- [ ] T003 Keep', '- [x] T003 Keep');
+    const restored = untickTasks(byCodex, ['T003'], { phase: { number: '2', title: 'Upgrade path' } });
+    expect(restored).toBe(demo);
+    expect(untickTasks(restored, ['T003'])).toBe(demo);
+  });
+
+  it('leaves pending, skipped and deferred tasks alone when unticking', () => {
+    const states = readFixture('task-states.md');
+    expect(untickTasks(states, ['T005', 'T006', 'T008', 'T404'])).toBe(states);
+    expect(changedLines(states, untickTasks(states, ['T001', 'T002']))).toEqual([5, 6]);
   });
 });

@@ -1,6 +1,6 @@
 // apply: put the stored Codex patch on the run's branch, tick the phase's
 // verified tasks in tasks.md, and commit with an explicit identity and date.
-import { readFile, writeFile } from 'node:fs/promises';
+import { lstat, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { NonRetryableError } from '../../errors.ts';
 import {
@@ -13,7 +13,7 @@ import {
 } from '../../git/workspace.ts';
 import { phaseLabel } from '../../github/render/run-report.ts';
 import { parseTasks } from '../../spec-kit/parse-tasks.ts';
-import { tickTasks, verifyTasks } from '../../spec-kit/tick-tasks.ts';
+import { tickTasks, untickTasks, verifyTasks } from '../../spec-kit/tick-tasks.ts';
 import { loadStepOutput } from '../runs.ts';
 import type { StepHandler } from '../step-context.ts';
 import { loadDiscoverOutput } from './codex.ts';
@@ -35,6 +35,12 @@ export const applyStep: StepHandler = async (run, ctx) => {
 
   const relative = tasksPath(run.featureKey);
   const file = path.join(dir, relative);
+  // The patch came from Codex: never follow a tasks.md it turned into a link.
+  if (!(await lstat(file).catch(() => null))?.isFile()) {
+    throw new NonRetryableError(
+      `\`${relative}\` is missing or not a regular file after Codex's changes; the patch is kept as an artifact.`,
+    );
+  }
   const text = await readFile(file, 'utf8');
   // Codex may have ticked tasks itself: the phase's tasks are the ones
   // discover found pending, whatever their state in the patched file.

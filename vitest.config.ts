@@ -6,5 +6,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Test files run one at a time: the end-to-end and engine tests start
+    // worker processes, Codex and PostgreSQL work whose timing (heartbeats,
+    // grace periods) should not depend on what else the 2 cores are doing.
+    fileParallelism: false,
   },
 });

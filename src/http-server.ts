@@ -10,6 +10,11 @@ export interface HttpServerOptions {
   webhooks: Middleware | null;
   /** Resolves when the database answers. */
   checkDatabase: () => Promise<void>;
+  /**
+   * The REST API, SSE stream and dashboard (src/api): answers /api/workflows/*,
+   * /api/openapi.json, / and the dashboard's pages; resolves false for other paths.
+   */
+  api?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 }
 
 export function createHttpServer(options: HttpServerOptions): Server {
@@ -45,6 +50,7 @@ async function route(options: HttpServerOptions, req: IncomingMessage, res: Serv
     await options.webhooks(req, res, () => sendJson(res, 404, { error: 'not_found' }));
     return;
   }
+  if (options.api && (await options.api(req, res))) return;
   if (url.pathname === '/') {
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
     res.end(

@@ -6,10 +6,15 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PgBoss } from 'pg-boss';
 import { createNodeMiddleware, type ProbotOctokit } from 'probot';
+import { createApiHandler } from './api/api-handler.ts';
+import { createRunEventHub, type RunEventHub } from './api/events.ts';
+import type { RunCommands } from './api/run-commands-port.ts';
 import { createAppFunction } from './app.ts';
 import { admitTrigger } from './chain/admit-trigger.ts';
+import { type CancelListener, startCancelListener } from './chain/cancel-listener.ts';
 import type { Step } from './chain/chain.ts';
 import { reportRun } from './chain/report-run.ts';
+import { createRunCommands } from './chain/run-commands.ts';
 import type { StepHandler } from './chain/step-context.ts';
 import { applyStep } from './chain/steps/apply.ts';
 import { codexStep } from './chain/steps/codex.ts';
@@ -20,7 +25,7 @@ import { publishStep } from './chain/steps/publish.ts';
 import { createQueues, startWorkers, type Workers } from './chain/worker.ts';
 import type { Config } from './config.ts';
 import { openDatabase } from './db/open-database.ts';
-import { createPrismaClient } from './db/prisma.ts';
+import { createPrismaClient, type PrismaClient } from './db/prisma.ts';
 import { createGitHubAuth, createProbot } from './github/github-app.ts';
 import { createHttpServer } from './http-server.ts';
 import type { Logger } from './logger.ts';
@@ -40,6 +45,8 @@ export interface StartOptions {
   log: Logger;
   /** Octokit class for Probot (tests disable retries and throttling). */
   Octokit?: typeof ProbotOctokit;
+  /** Replaces the run commands behind the API's create/retry/cancel (tests). */
+  runCommands?: (deps: { prisma: PrismaClient; boss: PgBoss }) => RunCommands;
 }
 
 export interface RunningApp {
@@ -79,7 +86,21 @@ export async function startSpeckit(config: Config, options: StartOptions): Promi
 
   let server: Server | null = null;
   let url: string | null = null;
+  let events: RunEventHub | null = null;
   if (options.web) {
+    // One LISTEN connection per web process feeds every SSE client.
+    events = createRunEventHub({ connectionString: database.url, log });
+    const api = createApiHandler({
+      prisma,
+      events,
+      runCommands:
+        options.runCommands?.({ prisma, boss }) ??
+        createRunCommands({ prisma, boss, github: probot ? createGitHubAuth(probot) : null }),
+      apiToken: config.apiToken,
+      artifactsDir: config.artifactsDir,
+      secureCookies: config.publicUrl?.startsWith('https:') ?? false,
+      log,
+    });
     const webhooks = probot
       ? await createNodeMiddleware(createAppFunction(webhookDeps), {
           probot,
@@ -91,6 +112,7 @@ export async function startSpeckit(config: Config, options: StartOptions): Promi
       checkDatabase: async () => {
         await prisma.$queryRaw`SELECT 1`;
       },
+      api,
     });
     server.listen(config.port, config.host);
     await once(server, 'listening');
@@ -100,9 +122,12 @@ export async function startSpeckit(config: Config, options: StartOptions): Promi
   }
 
   let workers: Workers | null = null;
+  let cancels: CancelListener | null = null;
   if (options.workers && probot) {
     const github = createGitHubAuth(probot);
+    cancels = await startCancelListener(database.url, log);
     workers = await startWorkers({
+      cancels,
       prisma,
       boss,
       github,
@@ -133,8 +158,10 @@ export async function startSpeckit(config: Config, options: StartOptions): Promi
         server.close();
         server.closeAllConnections();
       }
+      await events?.close();
       await boss.stop({ graceful: true, close: false, timeout: config.shutdownGraceMs });
       await workers?.drain();
+      await cancels?.close();
       await boss.stop({ close: true });
       await prisma.$disconnect();
       await database.close();

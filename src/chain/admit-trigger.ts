@@ -10,6 +10,7 @@ import type { GitHubAuth, Octokit } from '../github/octokit.ts';
 import { getRepositoryRole, mayRun } from '../github/permissions.ts';
 import { type CommentTrigger, trigger as triggerSchema } from '../webhooks/trigger.ts';
 import { ACTIVE_STATUSES, runIdForTrigger } from './chain.ts';
+import { buildPlanReply } from './plan-reply.ts';
 
 export interface AdmitDeps {
   prisma: PrismaClient;
@@ -50,6 +51,14 @@ export async function admitTrigger(deps: AdmitDeps, deliveryId: string): Promise
     return null;
   }
   const featureKey = parsed.command.featureKey;
+  if (parsed.command.name === 'plan') {
+    await reply(
+      featureKey
+        ? await buildPlanReply(octokit, { ...trigger.repository }, featureKey)
+        : `@${trigger.actor} name the feature to plan, e.g. \`/speckit plan 001-user-auth\`.`,
+    );
+    return null;
+  }
   if (!featureKey) {
     await reply(
       `@${trigger.actor} name the feature to run, e.g. \`/speckit run 001-user-auth\`.\n\n${USAGE}`,

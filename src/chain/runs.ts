@@ -23,6 +23,8 @@ export interface Attempt {
   attempt: number;
 }
 
+export const CANCELLED = { code: 'cancelled', message: 'The run was cancelled.' };
+
 /** What a step hands to the transition: its result, what to store, what to change on the run. */
 export interface StepOutcome {
   result: StepResult;
@@ -48,10 +50,20 @@ async function lockRun(tx: Tx, runId: string): Promise<Run | null> {
  * was lost) or has ended. Attempts left "running" by a worker that died are
  * closed as failed first, so the history shows every attempt.
  */
-export async function beginAttempt(prisma: PrismaClient, runId: string, step: Step): Promise<Attempt | null> {
+export async function beginAttempt(
+  prisma: PrismaClient,
+  boss: PgBoss,
+  runId: string,
+  step: Step,
+): Promise<Attempt | null> {
   return prisma.$transaction(async (tx) => {
     const run = await lockRun(tx, runId);
     if (!run || run.currentStep !== step || isTerminal(run.status as RunStatus)) return null;
+    if (run.status === 'cancelling' && step !== 'finalize') {
+      // Cancelled while this step waited in the queue: go straight to finalize.
+      await failRun(tx, boss, run, step, CANCELLED, 'cancelled');
+      return null;
+    }
     const now = new Date();
     await tx.specWorkflowTaskState.updateMany({
       where: { runId, taskName: step, status: 'running' },
@@ -142,7 +154,9 @@ export async function commitTransition(
 /**
  * Records a failed attempt. A permanent failure also ends the run's work: it
  * stores the error and moves the run to finalize (which reports it), or, when
- * finalize itself failed for good, settles the run as failed.
+ * finalize itself failed for good, settles the run as failed. An attempt
+ * that ended because the run is being cancelled moves it to finalize as
+ * cancelled. Returns true when the run will not retry this step.
  */
 export async function recordFailure(
   prisma: PrismaClient,
@@ -150,22 +164,30 @@ export async function recordFailure(
   attempt: Attempt,
   error: { code: string; message: string },
   permanent: boolean,
-): Promise<void> {
+): Promise<boolean> {
   const { step } = attempt;
   const runId = attempt.run.id;
-  await prisma.$transaction(async (tx) => {
+  return prisma.$transaction(async (tx) => {
     const run = await lockRun(tx, runId);
-    if (!run) return;
+    if (!run) return true;
+    const cancelled = run.status === 'cancelling';
+    const recorded = cancelled ? CANCELLED : error;
     await tx.specWorkflowTaskState.updateMany({
       where: { runId, taskName: step, attempt: attempt.attempt, status: 'running' },
       data: {
-        status: 'failed',
+        status: cancelled ? 'cancelled' : 'failed',
         finishedAt: new Date(),
-        payload: { error_code: error.code, message: error.message },
+        payload: { error_code: recorded.code, message: recorded.message },
       },
     });
-    if (!permanent || run.currentStep !== step || isTerminal(run.status as RunStatus)) return;
+    if (run.currentStep !== step || isTerminal(run.status as RunStatus)) return true;
+    if (cancelled) {
+      await failRun(tx, boss, run, step, CANCELLED, 'cancelled');
+      return true;
+    }
+    if (!permanent) return false;
     await failRun(tx, boss, run, step, error);
+    return true;
   });
 }
 

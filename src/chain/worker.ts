@@ -11,6 +11,7 @@ import type { PrismaClient } from '../db/prisma.ts';
 import { errorCode, errorMessage, isPermanent } from '../errors.ts';
 import type { GitHubAuth } from '../github/octokit.ts';
 import { createArtifactWriter } from './artifacts.ts';
+import type { CancelListener } from './cancel-listener.ts';
 import { DEAD_LETTER_QUEUE, isStep, queueName, runIdForTrigger, STEPS, type Step } from './chain.ts';
 import { beginAttempt, commitTransition, failRun, type Run, recordFailure } from './runs.ts';
 import type { StepHandler } from './step-context.ts';
@@ -28,10 +29,13 @@ export interface WorkerDeps {
   admit: (deliveryId: string) => Promise<string | null>;
   /** Called after every committed transition (reporting follows stored state). */
   onRunChanged?: (run: Run) => Promise<void>;
+  /** Aborts a running step when its run is cancelled from anywhere. */
+  cancels: CancelListener;
 }
 
 const stepJobData = z.object({ runId: z.uuid() });
-const intakeJobData = z.object({ deliveryId: z.string().min(1) });
+/** An intake job starts from a webhook delivery, or from a run created through the API. */
+const intakeJobData = z.union([z.object({ deliveryId: z.string().min(1) }), z.object({ runId: z.uuid() })]);
 
 function queueOptions(step: Step, config: Config): Omit<Queue, 'name'> {
   return {
@@ -90,13 +94,13 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   await boss.work(queueName('intake'), { ...POLLING, batchSize: 1, localConcurrency: plan.total }, ([job]) =>
     track(async () => {
       if (!job) return;
-      const { deliveryId } = intakeJobData.parse(job.data);
+      const data = intakeJobData.parse(job.data);
       let runId: string | null;
       try {
-        runId = await deps.admit(deliveryId);
+        runId = 'runId' in data ? data.runId : await deps.admit(data.deliveryId);
       } catch (error) {
         deps.log.error(
-          { err: error, deliveryId, retryCount: job.retryCount },
+          { err: error, ...data, retryCount: job.retryCount },
           'intake failed before a run existed',
         );
         throw error;
@@ -127,7 +131,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
 
 async function runStepJob(deps: WorkerDeps, step: Step, runId: string, job: Job<unknown>): Promise<void> {
   const { prisma, boss, config } = deps;
-  const begun = await beginAttempt(prisma, runId, step);
+  const begun = await beginAttempt(prisma, boss, runId, step);
   const log = deps.log.child({ runId, step });
   if (!begun) {
     log.info('step already done or run ended; nothing to do');
@@ -138,13 +142,14 @@ async function runStepJob(deps: WorkerDeps, step: Step, runId: string, job: Job<
   await rm(workspaceDir, { recursive: true, force: true });
   const artifacts = await createArtifactWriter(prisma, config.artifactsDir, runId, step, begun.attempt);
   const handler = deps.handlers[step];
+  const cancel = deps.cancels.watch(runId);
   try {
     const outcome = await handler(begun.run, {
       prisma,
       github: deps.github,
       config,
       log,
-      signal: job.signal,
+      signal: AbortSignal.any([job.signal, cancel.signal]),
       attempt: begun.attempt,
       workspaceDir,
       artifacts,
@@ -162,8 +167,10 @@ async function runStepJob(deps: WorkerDeps, step: Step, runId: string, job: Job<
     const permanent = isPermanent(error) || job.retryCount >= RETRY_LIMIT;
     const failure = { code: errorCode(error), message: errorMessage(error) };
     log.error({ err: error, permanent, retryCount: job.retryCount }, 'step failed');
-    await recordFailure(prisma, boss, begun, failure, permanent);
-    if (!permanent) throw error;
+    const settled = await recordFailure(prisma, boss, begun, failure, permanent);
+    if (!settled) throw error;
+  } finally {
+    cancel.release();
   }
 }
 
@@ -180,7 +187,9 @@ async function settleDeadLetter(deps: WorkerDeps, job: JobWithMetadata<unknown>)
   const runId = stepData.success
     ? stepData.data.runId
     : intakeData.success
-      ? runIdForTrigger(intakeData.data.deliveryId)
+      ? 'runId' in intakeData.data
+        ? intakeData.data.runId
+        : runIdForTrigger(intakeData.data.deliveryId)
       : null;
   if (!runId) return;
   await deps.prisma.$transaction(async (tx) => {

@@ -1,6 +1,9 @@
 // The `/speckit …` comment grammar. Pure. Only the first line of a comment is
 // a command, as in Atlantis and most ChatOps bots: the rest is free text.
-export type Command = { name: 'run'; featureKey: string | null } | { name: 'help' };
+export type Command =
+  | { name: 'run'; featureKey: string | null }
+  | { name: 'plan'; featureKey: string | null }
+  | { name: 'help' };
 
 export type ParseResult =
   | { kind: 'none' }
@@ -13,6 +16,7 @@ export const FEATURE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 export const USAGE = [
   'Usage:',
   '- `/speckit run <feature>` — implement the next unfinished phase of `specs/<feature>/tasks.md`',
+  '- `/speckit plan <feature>` — show the next phase and its tasks without starting a run',
   '- `/speckit help` — show this message',
 ].join('\n');
 
@@ -22,11 +26,11 @@ export function parseCommand(body: string): ParseResult {
   const words = firstLine.split(/\s+/).slice(1);
   const [verb, ...args] = words;
   if (verb === undefined || verb === 'help') return { kind: 'command', command: { name: 'help' } };
-  if (verb === 'run') {
+  if (verb === 'run' || verb === 'plan') {
     if (args.length > 1) {
       return {
         kind: 'invalid',
-        message: `\`/speckit run\` takes one feature, got ${args.length}.\n\n${USAGE}`,
+        message: `\`/speckit ${verb}\` takes one feature, got ${args.length}.\n\n${USAGE}`,
       };
     }
     const featureKey = args[0] ?? null;
@@ -36,7 +40,7 @@ export function parseCommand(body: string): ParseResult {
         message: `\`${featureKey}\` is not a feature name: use the name of a directory under \`specs/\`, e.g. \`001-user-auth\`.`,
       };
     }
-    return { kind: 'command', command: { name: 'run', featureKey } };
+    return { kind: 'command', command: { name: verb, featureKey } };
   }
   return { kind: 'invalid', message: `Unknown command \`${verb}\`.\n\n${USAGE}` };
 }

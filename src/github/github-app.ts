@@ -24,6 +24,9 @@ export function createProbot(
 
 export function createGitHubAuth(probot: Probot): GitHubAuth {
   return {
+    async app() {
+      return (await probot.auth()) as Octokit;
+    },
     async octokit(installationId) {
       return (await probot.auth(installationId)) as Octokit;
     },
@@ -31,7 +34,7 @@ export function createGitHubAuth(probot: Probot): GitHubAuth {
     // GitHub Enterprise base URL (octokit.auth({type:'installation'}) in
     // @octokit/auth-app does not: it always asks api.github.com).
     async installationToken(installationId) {
-      const app = await probot.auth();
+      const app = await this.app();
       const response = await app.request('POST /app/installations/{installation_id}/access_tokens', {
         installation_id: installationId,
       });

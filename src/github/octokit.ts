@@ -8,6 +8,8 @@ export type Octokit = InstanceType<typeof ProbotOctokit>;
 
 /** Gives an installation-authenticated client and a fresh token for git. */
 export interface GitHubAuth {
+  /** Authenticated as the app itself (JWT): installations, tokens. */
+  app(): Promise<Octokit>;
   octokit(installationId: number): Promise<Octokit>;
   installationToken(installationId: number): Promise<string>;
 }

@@ -29,7 +29,7 @@ async function jobsOf(step: Parameters<typeof queueName>[0], runId: string) {
 describe('step transitions', () => {
   it('records the attempt, advances the run and enqueues the next step with a deterministic id', async () => {
     const run = await insertRun(prisma);
-    const attempt = await beginAttempt(prisma, run.id, 'intake');
+    const attempt = await beginAttempt(prisma, boss, run.id, 'intake');
     expect(attempt).toMatchObject({ step: 'intake', attempt: 1 });
     expect(attempt?.run.status).toBe('running');
     const updated = await commitTransition(prisma, boss, attempt!, {
@@ -48,7 +48,7 @@ describe('step transitions', () => {
 
   it('leaves neither the state change nor the next job when the transition throws after the update', async () => {
     const run = await insertRun(prisma);
-    const attempt = await beginAttempt(prisma, run.id, 'intake');
+    const attempt = await beginAttempt(prisma, boss, run.id, 'intake');
     // A queue whose send succeeds and then fails: the run update and the job
     // insert both happened inside the transaction before the throw.
     const failingBoss = new Proxy(boss, {
@@ -87,15 +87,15 @@ describe('step transitions', () => {
 
   it('ignores a stale job for a step the run has moved past', async () => {
     const run = await insertRun(prisma, { currentStep: 'apply', status: 'running' });
-    expect(await beginAttempt(prisma, run.id, 'codex')).toBeNull();
+    expect(await beginAttempt(prisma, boss, run.id, 'codex')).toBeNull();
     const ended = await insertRun(prisma, { currentStep: 'finalize', status: 'succeeded' });
-    expect(await beginAttempt(prisma, ended.id, 'finalize')).toBeNull();
+    expect(await beginAttempt(prisma, boss, ended.id, 'finalize')).toBeNull();
   });
 
   it('closes an attempt left running by a dead worker and discards its late result', async () => {
     const run = await insertRun(prisma, { currentStep: 'codex', status: 'running' });
-    const lost = await beginAttempt(prisma, run.id, 'codex');
-    const takeover = await beginAttempt(prisma, run.id, 'codex');
+    const lost = await beginAttempt(prisma, boss, run.id, 'codex');
+    const takeover = await beginAttempt(prisma, boss, run.id, 'codex');
     expect(takeover?.attempt).toBe(2);
     const rows = await prisma.specWorkflowTaskState.findMany({
       where: { runId: run.id },
@@ -113,12 +113,12 @@ describe('step transitions', () => {
 
   it('moves a permanently failed step to finalize with its error, and keeps retrying a transient one', async () => {
     const run = await insertRun(prisma, { currentStep: 'discover', status: 'running' });
-    const first = await beginAttempt(prisma, run.id, 'discover');
+    const first = await beginAttempt(prisma, boss, run.id, 'discover');
     await recordFailure(prisma, boss, first!, { code: 'internal_error', message: 'network blip' }, false);
     expect((await prisma.specWorkflowRun.findUniqueOrThrow({ where: { id: run.id } })).currentStep).toBe(
       'discover',
     );
-    const second = await beginAttempt(prisma, run.id, 'discover');
+    const second = await beginAttempt(prisma, boss, run.id, 'discover');
     await recordFailure(prisma, boss, second!, { code: 'user_error', message: 'tasks.md missing' }, true);
     const after = await prisma.specWorkflowRun.findUniqueOrThrow({ where: { id: run.id } });
     expect(after).toMatchObject({
@@ -138,7 +138,7 @@ describe('step transitions', () => {
 
   it('settles the run with the conclusion when finalize completes', async () => {
     const run = await insertRun(prisma, { currentStep: 'finalize', status: 'running' });
-    const attempt = await beginAttempt(prisma, run.id, 'finalize');
+    const attempt = await beginAttempt(prisma, boss, run.id, 'finalize');
     const done = await commitTransition(prisma, boss, attempt!, {
       result: { kind: 'continue' },
       runUpdate: { conclusion: 'neutral' },

@@ -52,6 +52,15 @@ describe('parseCommand', () => {
     }
   });
 
+  it('reads `/speckit plan [feature]`', () => {
+    expect(parseCommand('/speckit plan 001-demo')).toEqual({
+      kind: 'command',
+      command: { name: 'plan', featureKey: '001-demo' },
+    });
+    expect(parseCommand('/speckit plan')).toEqual({ kind: 'command', command: { name: 'plan', featureKey: null } });
+    expect(parseCommand('/speckit plan a b').kind).toBe('invalid');
+  });
+
   it('refuses more than one feature', () => {
     expect(parseCommand('/speckit run a b').kind).toBe('invalid');
   });

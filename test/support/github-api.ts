@@ -27,6 +27,8 @@ export interface FakeGitHubRepo {
   roles: Record<string, string>;
   /** Branch → sha, as GitHub would answer GET /branches/{branch}; read from the bare repository. */
   branchSha: (branch: string) => Promise<string | null>;
+  /** A file's text at a ref, for GET /contents; read from the bare repository. */
+  readFile?: (ref: string, path: string) => Promise<string | null>;
 }
 
 export interface FakeGitHub {
@@ -102,6 +104,29 @@ export function createFakeGitHub(repo: FakeGitHubRepo): FakeGitHub {
         const branch = decodeURIComponent(match[1] ?? '');
         const sha = await repo.branchSha(branch);
         return sha ? [200, { name: branch, commit: { sha }, protected: false }] : notFound;
+      },
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${base}/contents/(.+)$`),
+      reply: async (match, url) => {
+        const path = decodeURIComponent(match[1] ?? '');
+        const ref = url.searchParams.get('ref') ?? 'HEAD';
+        const text = (await repo.readFile?.(ref, path)) ?? null;
+        if (text === null) return notFound;
+        const content = Buffer.from(text).toString('base64');
+        return [
+          200,
+          {
+            type: 'file',
+            encoding: 'base64',
+            name: path.split('/').at(-1),
+            path,
+            size: text.length,
+            sha: '0'.repeat(40),
+            content,
+          },
+        ];
       },
     },
     {

@@ -1,11 +1,12 @@
 // discover: read specs/<feature>/tasks.md from a fresh clone and pick the
 // first phase with pending tasks; nothing left ends the run as neutral.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../../errors.ts';
 import { cloneRepository, headSha } from '../../git/workspace.ts';
 import { findNextPhase, pendingTasks } from '../../spec-kit/find-next-phase.ts';
 import { parseTasks } from '../../spec-kit/parse-tasks.ts';
+import type { Phase, TasksDocument } from '../../spec-kit/types.ts';
 import { assertHasTasks, assertTasksSize } from '../../spec-kit/validate-tasks.ts';
 import { reportRun } from '../report-run.ts';
 import type { StepHandler } from '../step-context.ts';
@@ -29,7 +30,8 @@ export const discoverStep: StepHandler = async (run, ctx) => {
   const text = await readTasksFile(ctx.workspaceDir, file, relative, source.branch);
   const doc = parseTasks(text);
   assertHasTasks(doc, relative);
-  const phase = findNextPhase(doc);
+  // A phase forced through the API is kept; otherwise the first with pending tasks.
+  const phase = run.phaseNumber === null ? findNextPhase(doc) : forcedPhase(doc, run.phaseNumber, relative);
   const output = {
     sourceBranch: source.branch,
     continuing: source.continuing,
@@ -59,8 +61,23 @@ export const discoverStep: StepHandler = async (run, ctx) => {
   };
 };
 
+function forcedPhase(doc: TasksDocument, number: string, relative: string): Phase {
+  const phase = doc.phases.find((candidate) => candidate.number === number);
+  const known = doc.phases.map((candidate) => candidate.number ?? candidate.title).join(', ');
+  if (!phase) throw new UserError(`Phase ${number} is not in \`${relative}\` (phases: ${known}).`);
+  if (pendingTasks(phase).length === 0) {
+    throw new UserError(`Phase ${number} of \`${relative}\` has no pending tasks; nothing to do.`);
+  }
+  return phase;
+}
+
 async function readTasksFile(root: string, file: string, relative: string, branch: string): Promise<string> {
   const info = await stat(file).catch(() => null);
+  // specs/<feature> must not lead outside the repository through a symlink.
+  const real = info ? await realpath(file) : null;
+  if (real && !real.startsWith(`${await realpath(root)}${path.sep}`)) {
+    throw new UserError(`\`${relative}\` resolves outside the repository (a symlink); refusing to read it.`);
+  }
   if (!info?.isFile()) {
     const features = await readdir(path.join(root, SPECS_DIR), { withFileTypes: true }).catch(() => []);
     const names = features.filter((entry) => entry.isDirectory()).map((entry) => `\`${entry.name}\``);

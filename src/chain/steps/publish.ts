@@ -20,7 +20,7 @@ import { loadStepOutput } from '../runs.ts';
 import type { StepHandler } from '../step-context.ts';
 import { loadDiscoverOutput } from './codex.ts';
 import { applyOutput, BOT_IDENTITY, RUN_TRAILER } from './commit-spec.ts';
-import { gitAuth } from './workspace-source.ts';
+import { gitAuth, loadWarnings } from './workspace-source.ts';
 
 export const publishStep: StepHandler = async (run, ctx) => {
   const discovered = await loadDiscoverOutput(ctx, run.id);
@@ -82,6 +82,7 @@ export const publishStep: StepHandler = async (run, ctx) => {
       tasks: commit.verified,
       unverified: commit.unverified,
       codexMessage: (codex?.data.lastMessage as string | null | undefined) ?? null,
+      warnings: await loadWarnings(ctx, run.id),
     }),
   });
   return {

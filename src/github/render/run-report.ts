@@ -127,6 +127,7 @@ export function renderPullRequestBody(params: {
   tasks: readonly { id: string; description: string }[];
   unverified: readonly { id: string; description: string }[];
   codexMessage: string | null;
+  warnings?: readonly { line: number; message: string }[];
 }): string {
   const lines = [
     `Implements **${params.phaseLabel}** of \`specs/${params.featureKey}/tasks.md\` with Codex.`,
@@ -139,6 +140,19 @@ export function renderPullRequestBody(params: {
     lines.push(...params.unverified.map((task) => `- [ ] ${task.id} ${task.description}`));
   }
   if (params.codexMessage) lines.push('', '### Codex says', '', params.codexMessage.slice(0, 4000));
+  if (params.warnings?.length) lines.push('', renderWarnings(params.featureKey, params.warnings));
   lines.push('', `<sub>speckit-bot run \`${params.runId}\`</sub>`);
   return lines.join('\n');
+}
+
+/** tasks.md problems that did not stop the run (duplicate IDs, unreadable task lines). */
+export function renderWarnings(
+  featureKey: string,
+  warnings: readonly { line: number; message: string }[],
+): string {
+  const shown = warnings
+    .slice(0, 20)
+    .map((w) => `- \`specs/${featureKey}/tasks.md\` line ${w.line}: ${w.message}`);
+  const more = warnings.length > shown.length ? [`- … and ${warnings.length - shown.length} more`] : [];
+  return ['### Warnings in tasks.md', ...shown, ...more].join('\n');
 }

@@ -1,0 +1,115 @@
+// Three runs of one two-phase feature: phase 1, then phase 2 on the same
+// branch and pull request, then "no remaining phases" without calling Codex.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_FILES, PHASE_1_PATCH, PHASE_2_PATCH } from '../fixtures/demo-repo.ts';
+import { type Harness, startHarness, WEBHOOK_SECRET, waitFor } from '../support/app-harness.ts';
+import {
+  applyPatchCall,
+  type FakeModelServer,
+  finalMessage,
+  isToolFollowUp,
+  startFakeModelServer,
+} from '../support/fake-model-server.ts';
+import { type BareRepo, createBareRepo, removeTempDirs } from '../support/git-fixtures.ts';
+import { mockGitHub } from '../support/github-api.ts';
+import { commentPayload, deliverWebhook } from '../support/webhooks.ts';
+
+const INSTALLATION_ID = 81;
+
+let model: FakeModelServer;
+let repo: BareRepo;
+let github: ReturnType<typeof mockGitHub>;
+let harness: Harness;
+
+beforeAll(async () => {
+  model = await startFakeModelServer(({ body }) => {
+    if (isToolFollowUp(body)) return finalMessage('Done.');
+    return JSON.stringify(body).includes('Phase 2')
+      ? applyPatchCall(PHASE_2_PATCH)
+      : applyPatchCall(PHASE_1_PATCH);
+  });
+  repo = await createBareRepo({ files: DEMO_FILES, branch: 'master' });
+  github = mockGitHub({
+    owner: 'Codertocat',
+    name: 'Hello-World',
+    installationId: INSTALLATION_ID,
+    roles: { Codertocat: 'write' },
+    branchSha: (branch) => repo.readBranch(branch),
+  });
+  harness = await startHarness({ modelUrl: model.url });
+});
+
+afterAll(async () => {
+  await harness?.stop();
+  github?.done();
+  await model?.close();
+  await removeTempDirs();
+});
+
+async function runOnce(deliveryId: string) {
+  await deliverWebhook(harness.webhookUrl, {
+    secret: WEBHOOK_SECRET,
+    event: 'issue_comment',
+    deliveryId,
+    payload: commentPayload({
+      body: '/speckit run 001-demo',
+      cloneUrl: repo.cloneUrl,
+      installationId: INSTALLATION_ID,
+    }),
+  });
+  return waitFor(async () => {
+    const run = await harness.prisma.specWorkflowRun.findFirst({ where: { triggerDeliveryId: deliveryId } });
+    return run && ['succeeded', 'failed', 'cancelled'].includes(run.status) ? run : null;
+  }, 60_000);
+}
+
+describe('a two-phase feature', () => {
+  it('does phase 1, then phase 2 on the same branch and PR, then reports no remaining phases', async () => {
+    const first = await runOnce('phases-1');
+    expect(first).toMatchObject({
+      status: 'succeeded',
+      conclusion: 'success',
+      phaseNumber: '1',
+      prNumber: 1,
+    });
+    let tasks = (await repo.readTree('speckit/001-demo'))['specs/001-demo/tasks.md'] ?? '';
+    expect(tasks).toContain('- [X] T001');
+    expect(tasks).toContain('- [ ] T003');
+
+    const second = await runOnce('phases-2');
+    expect(second).toMatchObject({
+      status: 'succeeded',
+      conclusion: 'success',
+      phaseNumber: '2',
+      prNumber: 1,
+    });
+    const log = await repo.log('speckit/001-demo');
+    expect(log.map((c) => c.subject).slice(0, 2)).toEqual([
+      'speckit(001-demo): Phase 2: User Story 1 - Farewell (Priority: P1)',
+      'speckit(001-demo): Phase 1: Setup',
+    ]);
+    const tree = await repo.readTree('speckit/001-demo');
+    tasks = tree['specs/001-demo/tasks.md'] ?? '';
+    expect(tasks).toContain('- [X] T003');
+    expect(tree['src/bye.txt']?.trim()).toBe('Goodbye!');
+    expect(tree['src/hello.txt']?.trim()).toBe('Hello, Spec Kit!');
+    // The open PR was updated, not duplicated.
+    expect(github.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/pulls'))).toHaveLength(1);
+    expect(github.requests.some((r) => r.method === 'PATCH' && r.path.endsWith('/pulls/1'))).toBe(true);
+
+    const modelCalls = model.requests.length;
+    const third = await runOnce('phases-3');
+    expect(third).toMatchObject({ status: 'succeeded', conclusion: 'neutral' });
+    expect(third.summary).toContain('No remaining phases');
+    expect(model.requests.length).toBe(modelCalls);
+    const steps = await harness.prisma.specWorkflowTaskState.findMany({
+      where: { runId: third.id },
+      orderBy: { id: 'asc' },
+    });
+    expect(steps.map((s) => s.taskName)).toEqual(['intake', 'discover', 'finalize']);
+    const lastCheckRun = [...github.checkRuns.values()].find((c) => c.external_id === third.id);
+    expect(lastCheckRun).toMatchObject({ status: 'completed', conclusion: 'neutral' });
+    expect(lastCheckRun.output.title).toBe('Nothing to do');
+    expect(github.unmatched).toEqual([]);
+  });
+});

@@ -3,7 +3,7 @@
 // Enterprise Server on 127.0.0.1 (nock cannot reach into another process).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
@@ -46,39 +46,4 @@ export function findProcesses(...needles: string[]): { pid: number; cmdline: str
     }
   }
   return found;
-}
-
-/** Live descendants of `pid` (children, grandchildren, …). */
-export function descendants(pid: number): number[] {
-  const parents = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const [state, ppid] = (stat.split(') ')[1] ?? '').split(' ');
-      if (state !== 'Z') parents.set(Number(entry), Number(ppid));
-    } catch {
-      // gone
-    }
-  }
-  const result: number[] = [];
-  const queue = [pid];
-  while (queue.length > 0) {
-    const parent = queue.shift();
-    for (const [child, ppid] of parents) {
-      if (ppid === parent) {
-        result.push(child);
-        queue.push(child);
-      }
-    }
-  }
-  return result;
-}
-
-export function processCwd(pid: number): string | null {
-  try {
-    return readlinkSync(`/proc/${pid}/cwd`);
-  } catch {
-    return null;
-  }
 }

@@ -162,7 +162,11 @@ async function runStepJob(deps: WorkerDeps, step: Step, runId: string, job: Job<
     log.info({ next: run.currentStep, status: run.status }, 'step succeeded');
     // A workspace is kept after a failure, for inspection.
     await rm(workspaceDir, { recursive: true, force: true });
-    await deps.onRunChanged?.(run);
+    // Reporting is best effort here: the transition is committed, and the
+    // next report (at the latest finalize's) shows the stored state anyway.
+    await deps
+      .onRunChanged?.(run)
+      .catch((error: unknown) => log.warn({ err: error }, 'progress report failed'));
   } catch (error) {
     const permanent = isPermanent(error) || job.retryCount >= RETRY_LIMIT;
     const failure = { code: errorCode(error), message: errorMessage(error) };

@@ -13,8 +13,10 @@ import type { StepHandler } from '../step-context.ts';
 export const intakeStep: StepHandler = async (run, ctx) => {
   const octokit = await ctx.github.octokit(Number(run.installationId));
   const repo = parseRepository(run.repository);
+  // The commit the run will build on, in the order discover chooses its source.
   const headSha =
     (await getBranchSha(octokit, repo, run.branchName)) ??
+    (run.featureKey === run.defaultBranch ? null : await getBranchSha(octokit, repo, run.featureKey)) ??
     (await getBranchSha(octokit, repo, run.defaultBranch));
   if (!headSha) {
     throw new NonRetryableError(

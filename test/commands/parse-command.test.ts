@@ -57,7 +57,10 @@ describe('parseCommand', () => {
       kind: 'command',
       command: { name: 'plan', featureKey: '001-demo' },
     });
-    expect(parseCommand('/speckit plan')).toEqual({ kind: 'command', command: { name: 'plan', featureKey: null } });
+    expect(parseCommand('/speckit plan')).toEqual({
+      kind: 'command',
+      command: { name: 'plan', featureKey: null },
+    });
     expect(parseCommand('/speckit plan a b').kind).toBe('invalid');
   });
 

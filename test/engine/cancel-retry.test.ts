@@ -60,7 +60,11 @@ async function trigger(feature: string, deliveryId: string) {
     secret: WEBHOOK_SECRET,
     event: 'issue_comment',
     deliveryId,
-    payload: commentPayload({ body: `/speckit run ${feature}`, cloneUrl: repo.cloneUrl, installationId: INSTALLATION_ID }),
+    payload: commentPayload({
+      body: `/speckit run ${feature}`,
+      cloneUrl: repo.cloneUrl,
+      installationId: INSTALLATION_ID,
+    }),
   });
 }
 
@@ -75,7 +79,9 @@ describe('cancel', () => {
   it('kills Codex within 2 s and ends the run cancelled, with the check run completed', async () => {
     await trigger('002-hang', 'cancel-1');
     await waitFor(async () => findProcesses('codex', 'exec', harness.root).length > 0, 30_000);
-    const run = await harness.prisma.specWorkflowRun.findFirstOrThrow({ where: { triggerDeliveryId: 'cancel-1' } });
+    const run = await harness.prisma.specWorkflowRun.findFirstOrThrow({
+      where: { triggerDeliveryId: 'cancel-1' },
+    });
     const commands = createRunCommands({ prisma: harness.prisma, boss, github: null });
     const cancelledAt = Date.now();
     expect(await commands.cancelRun(run.id, { actor: 'octocat' })).toEqual({ kind: 'cancelling' });
@@ -84,7 +90,9 @@ describe('cancel', () => {
 
     const ended = await settled('cancel-1');
     expect(ended).toMatchObject({ status: 'cancelled', conclusion: 'cancelled', errorCode: 'cancelled' });
-    const codex = await harness.prisma.specWorkflowTaskState.findMany({ where: { runId: run.id, taskName: 'codex' } });
+    const codex = await harness.prisma.specWorkflowTaskState.findMany({
+      where: { runId: run.id, taskName: 'codex' },
+    });
     expect(codex.map((a) => a.status)).toEqual(['cancelled']);
     const checkRun = [...github.checkRuns.values()].find((c) => c.external_id === run.id);
     expect(checkRun).toMatchObject({ status: 'completed', conclusion: 'cancelled' });
@@ -103,7 +111,9 @@ describe('retry', () => {
     expect(failedCheck).toMatchObject({ status: 'completed', conclusion: 'failure' });
     expect(failedCheck.output.summary).toContain('Failed at step `discover`');
 
-    await repo.commitFiles('master', { 'specs/003-later/tasks.md': DEMO_FILES['specs/001-demo/tasks.md'] ?? '' });
+    await repo.commitFiles('master', {
+      'specs/003-later/tasks.md': DEMO_FILES['specs/001-demo/tasks.md'] ?? '',
+    });
     const commands = createRunCommands({ prisma: harness.prisma, boss, github: null });
     expect(await commands.retryRun(failed.id, { actor: 'octocat' })).toEqual({ kind: 'retried' });
     // Only failed runs can be retried: a second retry while it runs conflicts.

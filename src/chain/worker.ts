@@ -2,7 +2,7 @@
 // the rules that turn a handler's result or error into a transition.
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import pLimit, { type LimitFunction } from 'p-limit';
+import pLimit from 'p-limit';
 import type { Job, JobWithMetadata, PgBoss, Queue } from 'pg-boss';
 import type { Logger } from 'pino';
 import { z } from 'zod';

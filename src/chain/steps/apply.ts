@@ -49,11 +49,19 @@ export const applyStep: StepHandler = async (run, ctx) => {
   );
   const tasks = (phase?.tasks ?? []).filter((task) => discovered.taskIds.includes(task.id));
   const { verified, unverified } = verifyTasks(tasks, changedPaths);
+  // Unverified tasks stay pending even when Codex ticked them itself.
+  const onlyThisPhase = { phase: discovered.phase };
+  const ticked = tickTasks(
+    text,
+    verified.map((task) => task.id),
+    onlyThisPhase,
+  );
   await writeFile(
     file,
-    tickTasks(
-      text,
-      verified.map((task) => task.id),
+    untickTasks(
+      ticked,
+      unverified.map((task) => task.id),
+      onlyThisPhase,
     ),
   );
 

@@ -48,6 +48,25 @@ const schema = z.object({
     .describe('extra environment variable names the Codex child may see (comma-separated)'),
   CODEX_TIMEOUT_SECONDS: positiveInt.default(1800).describe('wall-clock limit of one Codex run'),
   CODEX_IDLE_TIMEOUT_SECONDS: positiveInt.default(300).describe('limit without a Codex output line'),
+  CODEX_MODE: z
+    .enum(['local', 'cloud'])
+    .default('local')
+    .describe('where Codex runs a phase: local (codex exec in a clone) or cloud (Codex Cloud task)'),
+  CODEX_CLOUD_ENV: optionalText.describe('default Codex Cloud environment id for CODEX_MODE=cloud'),
+  CODEX_CLOUD_POLL_SECONDS: z.coerce
+    .number()
+    .positive()
+    .default(15)
+    .describe('first delay between Codex Cloud status polls (grows 1.5x per poll, up to 8x)'),
+  CODEX_RUN_AS: z
+    .string()
+    .trim()
+    .regex(/^(\d+:\d+|[A-Za-z_][A-Za-z0-9_.-]*\$?)$/, 'expected a user name or uid:gid')
+    .optional()
+    .describe('run local Codex as this unprivileged user (name or uid:gid); needs the worker to run as root'),
+  CODEX_MAX_TOKENS: positiveInt
+    .optional()
+    .describe('token cap of one local Codex run; over it Codex is stopped and its diff kept for review'),
   SPECKIT_HEARTBEAT_SECONDS: z.coerce
     .number()
     .int()
@@ -116,6 +135,14 @@ export interface Config {
     model: string | undefined;
     timeoutMs: number;
     idleTimeoutMs: number;
+    /** CODEX_MODE: the default runner; a run may ask for the other. */
+    mode: 'local' | 'cloud';
+    /** CODEX_CLOUD_ENV: the default Codex Cloud environment id. */
+    cloudEnv: string | undefined;
+    cloudPollMs: number;
+    /** CODEX_RUN_AS as written (a user name or uid:gid); resolved by the Codex step. */
+    runAs: string | undefined;
+    maxTokens: number | undefined;
   };
   artifactsDir: string;
   workDir: string;
@@ -198,6 +225,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       model: e.CODEX_MODEL,
       timeoutMs: e.CODEX_TIMEOUT_SECONDS * 1000,
       idleTimeoutMs: e.CODEX_IDLE_TIMEOUT_SECONDS * 1000,
+      mode: e.CODEX_MODE,
+      cloudEnv: e.CODEX_CLOUD_ENV,
+      cloudPollMs: Math.round(e.CODEX_CLOUD_POLL_SECONDS * 1000),
+      runAs: e.CODEX_RUN_AS === '' ? undefined : e.CODEX_RUN_AS,
+      maxTokens: e.CODEX_MAX_TOKENS,
     }),
     artifactsDir: path.resolve(cwd, e.ARTIFACTS_DIR),
     workDir: path.resolve(cwd, e.WORK_DIR),

@@ -4,15 +4,33 @@
 //   codex_idle_timeout  Codex printed nothing for too long (retryable)
 //   codex_auth          Codex could not authenticate with its model provider (permanent)
 //   cancelled           the caller aborted the run (not a failure of Codex)
+//   codex_token_cap     Codex used more tokens than CODEX_MAX_TOKENS allows (its diff is kept)
+//   codex_credentials_missing  the preflight found no credentials (permanent)
+//   codex_cloud_failed  a Codex Cloud task ended in error, or the cloud CLI failed (permanent)
+//   codex_cloud_unrecognized   the cloud CLI printed something the runner cannot read (permanent)
 
 import { SpeckitError } from '../errors.ts';
+import type { CodexUsage } from './codex-events.ts';
 
 export type CodexErrorCode =
   | 'codex_failed'
   | 'codex_timeout'
   | 'codex_idle_timeout'
   | 'codex_auth'
-  | 'cancelled';
+  | 'cancelled'
+  | 'codex_token_cap'
+  | 'codex_credentials_missing'
+  | 'codex_cloud_failed'
+  | 'codex_cloud_unrecognized';
+
+/** Codes a retry cannot fix: the run fails at once (and again on a retry without a fix). */
+const PERMANENT_CODES: ReadonlySet<CodexErrorCode> = new Set([
+  'codex_auth',
+  'codex_token_cap',
+  'codex_credentials_missing',
+  'codex_cloud_failed',
+  'codex_cloud_unrecognized',
+]);
 
 /** What the runner knew when it failed: for logs and the step's stored payload. */
 export interface CodexFailureDetails {
@@ -21,6 +39,8 @@ export interface CodexFailureDetails {
   threadId: string | null;
   /** The last lines Codex wrote to stderr (its own log output), at most a few KiB. */
   stderrTail: string;
+  /** Token usage reported before the failure, when any. */
+  usage: CodexUsage | null;
 }
 
 export interface CodexErrorOptions {
@@ -30,9 +50,10 @@ export interface CodexErrorOptions {
 }
 
 /**
- * A failed Codex run. Only `codex_auth` is permanent (`isPermanent()` is true): a retry
- * cannot help until the operator fixes the credentials. `cancelled` is not permanent but
- * is no failure of Codex either: the chain finalizes the run as cancelled.
+ * A failed Codex run. `codex_auth`, `codex_credentials_missing`, `codex_token_cap` and the
+ * cloud codes are permanent (`isPermanent()` is true): a retry cannot help until the operator
+ * acts. `codex_failed` and the timeouts are retried. `cancelled` is not permanent but is no
+ * failure of Codex either: the chain finalizes the run as cancelled.
  */
 export class CodexError extends SpeckitError {
   declare readonly code: CodexErrorCode;
@@ -44,11 +65,12 @@ export class CodexError extends SpeckitError {
       signal: options.details?.signal ?? null,
       threadId: options.details?.threadId ?? null,
       stderrTail: options.details?.stderrTail ?? '',
+      usage: options.details?.usage ?? null,
     };
   }
 
   override get permanent(): boolean {
-    return this.code === 'codex_auth';
+    return PERMANENT_CODES.has(this.code);
   }
 }
 

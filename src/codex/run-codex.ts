@@ -77,6 +77,14 @@ export interface CodexRunOptions {
   killGraceMs?: number;
   /** The setpriv executable; default /usr/bin/setpriv or /bin/setpriv; `false` to run without it. */
   setpriv?: string | false;
+  /**
+   * Token budget of the run (input + output tokens, summed over `turn.completed` events).
+   * Once a `turn.completed` pushes the total above it, Codex is stopped and the runner
+   * throws `codex_token_cap` (with the usage in `details`); what Codex changed in `cwd`
+   * stays there. Codex 0.169 reports usage only when a turn completes, so the cap acts at
+   * turn boundaries, never in the middle of a turn.
+   */
+  maxTokens?: number;
 }
 
 export interface CodexRunResult {
@@ -159,7 +167,7 @@ function relativize(paths: readonly string[], cwd: string): string[] {
   return out;
 }
 
-type StopReason = 'timeout' | 'idle' | 'abort';
+type StopReason = 'timeout' | 'idle' | 'abort' | 'token_cap';
 
 /**
  * Runs `codex exec` and resolves with what it did; throws a CodexError with code
@@ -282,6 +290,13 @@ export async function runCodex(options: CodexRunOptions): Promise<CodexRunResult
       } catch {
         // a listener's failure must not lose the child
       }
+      if (
+        event.type === 'turn.completed' &&
+        options.maxTokens !== undefined &&
+        (summary.usage?.totalTokens ?? 0) > options.maxTokens
+      ) {
+        stop('token_cap');
+      }
     }
   })().catch(() => undefined); // a destroyed stdout ends the loop; what was read is kept
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -327,6 +342,7 @@ export async function runCodex(options: CodexRunOptions): Promise<CodexRunResult
     signal: exitSignal,
     threadId: summary.threadId,
     stderrTail,
+    usage: summary.usage,
   };
   const reason = stopReason as StopReason | null;
   if (reason === 'abort') {
@@ -335,6 +351,14 @@ export async function runCodex(options: CodexRunOptions): Promise<CodexRunResult
       cause: signal?.reason,
       details,
     });
+  }
+  if (reason === 'token_cap') {
+    throw new CodexError(
+      `Codex used ${summary.usage?.totalTokens ?? 'more'} tokens, over the cap of ${options.maxTokens} ` +
+        '(CODEX_MAX_TOKENS), and was stopped. Its changes so far are kept for review; raise the cap or ' +
+        'split the phase into smaller tasks, then run it again.',
+      { code: 'codex_token_cap', details },
+    );
   }
   if (reason === 'timeout') {
     throw new CodexError(

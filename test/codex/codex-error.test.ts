@@ -8,13 +8,21 @@ import { runCodex } from '../../src/codex/run-codex.ts';
 import { ConfigError, errorCode, isPermanent, SpeckitError } from '../../src/errors.ts';
 
 describe('CodexError', () => {
-  it('is permanent only for codex_auth', () => {
+  it('is permanent for auth, missing credentials, the token cap and cloud failures, and only for those', () => {
     const auth = new CodexError('no key', { code: 'codex_auth' });
     expect(auth).toBeInstanceOf(SpeckitError);
     expect(isPermanent(auth)).toBe(true);
     expect(errorCode(auth)).toBe('codex_auth');
     for (const code of ['codex_failed', 'codex_timeout', 'codex_idle_timeout', 'cancelled'] as const) {
       expect(isPermanent(new CodexError('x', { code }))).toBe(false);
+    }
+    for (const code of [
+      'codex_credentials_missing',
+      'codex_token_cap',
+      'codex_cloud_failed',
+      'codex_cloud_unrecognized',
+    ] as const) {
+      expect(isPermanent(new CodexError('x', { code })), code).toBe(true);
     }
     expect(new CodexError('x', { code: 'codex_failed' }).name).toBe('CodexError');
   });

@@ -5,21 +5,21 @@ describe('parseCommand', () => {
   it('reads `/speckit run <feature>` from the first line', () => {
     expect(parseCommand('/speckit run 001-demo\nplease and thanks')).toEqual({
       kind: 'command',
-      command: { name: 'run', featureKey: '001-demo' },
+      command: { name: 'run', featureKey: '001-demo', codexMode: null },
     });
   });
 
   it('accepts CRLF, surrounding spaces and a BOM', () => {
     expect(parseCommand('\uFEFF  /speckit   run   001-demo  \r\nmore')).toEqual({
       kind: 'command',
-      command: { name: 'run', featureKey: '001-demo' },
+      command: { name: 'run', featureKey: '001-demo', codexMode: null },
     });
   });
 
   it('leaves a run without a feature for intake to resolve', () => {
     expect(parseCommand('/speckit run')).toEqual({
       kind: 'command',
-      command: { name: 'run', featureKey: null },
+      command: { name: 'run', featureKey: null, codexMode: null },
     });
   });
 
@@ -62,6 +62,17 @@ describe('parseCommand', () => {
       command: { name: 'plan', featureKey: null },
     });
     expect(parseCommand('/speckit plan a b').kind).toBe('invalid');
+  });
+
+  it('reads the Codex mode flag of a run', () => {
+    expect(parseCommand('/speckit run 001-demo --cloud')).toEqual({
+      kind: 'command',
+      command: { name: 'run', featureKey: '001-demo', codexMode: 'cloud' },
+    });
+    expect(parseCommand('/speckit run --local 001-demo')).toMatchObject({ command: { codexMode: 'local' } });
+    expect(parseCommand('/speckit run 001-demo --cloud --local').kind).toBe('invalid');
+    expect(parseCommand('/speckit run 001-demo --fast')).toMatchObject({ kind: 'invalid' });
+    expect(parseCommand('/speckit plan 001-demo --cloud').kind).toBe('invalid');
   });
 
   it('refuses more than one feature', () => {

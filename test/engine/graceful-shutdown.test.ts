@@ -113,6 +113,9 @@ describe('SIGTERM', () => {
       conclusion: 'success',
     });
     expect((await codexAttempts('001-demo')).length).toBe(1);
+    // Stop it, so that the next test's step is not picked up by this worker.
+    next.child.kill('SIGTERM');
+    expect(await next.exited).toBe(0);
   }, 150_000);
 
   it('hands a step that outlives the grace period to another worker', async () => {

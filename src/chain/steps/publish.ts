@@ -15,7 +15,8 @@ import {
 } from '../../git/workspace.ts';
 import { parseRepository } from '../../github/octokit.ts';
 import { findOrCreatePullRequest } from '../../github/pull-requests.ts';
-import { phaseLabel, renderPullRequestBody } from '../../github/render/run-report.ts';
+import { renderPullRequestBody } from '../../github/render/pull-request-body.ts';
+import { phaseLabel } from '../../github/render/run-report.ts';
 import { loadStepOutput } from '../runs.ts';
 import type { StepHandler } from '../step-context.ts';
 import { loadDiscoverOutput } from './codex.ts';

@@ -85,8 +85,8 @@ describe('a two-phase feature', () => {
     });
     const log = await repo.log('speckit/001-demo');
     expect(log.map((c) => c.subject).slice(0, 2)).toEqual([
-      'speckit(001-demo): Phase 2: User Story 1 - Farewell (Priority: P1)',
-      'speckit(001-demo): Phase 1: Setup',
+      'feat(001-demo): phase 2 – User Story 1 - Farewell (Priority: P1)',
+      'feat(001-demo): phase 1 – Setup',
     ]);
     const tree = await repo.readTree('speckit/001-demo');
     tasks = tree['specs/001-demo/tasks.md'] ?? '';
@@ -96,6 +96,10 @@ describe('a two-phase feature', () => {
     // The open PR was updated, not duplicated.
     expect(github.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/pulls'))).toHaveLength(1);
     expect(github.requests.some((r) => r.method === 'PATCH' && r.path.endsWith('/pulls/1'))).toBe(true);
+    // Its body shows phase 1 done and phase 2 done (this run).
+    expect(github.pulls[0]?.body).toContain(
+      '- [x] Phase 1: Setup\n- [x] Phase 2: User Story 1 - Farewell (Priority: P1) ← this run',
+    );
 
     const modelCalls = model.requests.length;
     const third = await runOnce('phases-3');

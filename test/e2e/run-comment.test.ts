@@ -95,7 +95,11 @@ describe('a /speckit run comment', () => {
     const prCreates = github.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/pulls'));
     expect(prCreates).toHaveLength(1);
     expect(prCreates[0]!.body).toMatchObject({ head: 'speckit/001-demo', base: 'master' });
-    expect(prCreates[0]!.body.body).toContain('T001');
+    expect(prCreates[0]!.body.title).toBe('001-demo: Demo greeting');
+    expect(prCreates[0]!.body.body).toContain('- [x] T001 Create `src/hello.txt` with a greeting');
+    expect(prCreates[0]!.body.body).toContain('- [x] Phase 1: Setup ← this run');
+    expect(prCreates[0]!.body.body).toContain('Refs #1');
+    expect(github.pulls[0]?.labels).toEqual([{ name: 'speckit' }]);
 
     // The 👀 reaction and one progress comment, settled.
     expect(github.requests.some((r) => r.path.endsWith('/reactions') && r.body.content === 'eyes')).toBe(
@@ -107,8 +111,10 @@ describe('a /speckit run comment', () => {
     // The bare repository's branch: one commit on top of master with the edit and the ticked tasks.
     const log = await repo.log('speckit/001-demo');
     expect(log[1]?.sha).toBe(masterBefore);
-    expect(log[0]?.subject).toBe('speckit(001-demo): Phase 1: Setup');
-    expect(log[0]?.body).toContain(`Speckit-Run-Id: ${run.id}`);
+    expect(log[0]?.subject).toBe('feat(001-demo): phase 1 – Setup');
+    expect(log[0]?.body).toContain(`Speckit-Run: ${run.id}`);
+    expect(log[0]?.body).toContain('Co-authored-by: Codertocat <Codertocat@users.noreply.github.com>');
+    expect(log[0]?.authorName).toBe('speckit-bot[bot]');
     const tree = await repo.readTree('speckit/001-demo');
     expect(tree['src/hello.txt']?.trim()).toBe('Hello, Spec Kit!');
     expect(tree['README.md']).toContain('greets you');
@@ -131,7 +137,12 @@ describe('a /speckit run comment', () => {
       'finalize:succeeded',
     ]);
     const artifacts = await harness.prisma.workflowArtifact.findMany({ where: { runId: run.id } });
-    expect(artifacts.map((a) => a.artifactType).sort()).toEqual(['codex_logs', 'codex_patch']);
+    expect(artifacts.map((a) => a.artifactType).sort()).toEqual([
+      'codex_logs',
+      'codex_patch',
+      'gh_pr_response',
+      'gh_push_log',
+    ]);
 
     // The model was really asked, and nothing anywhere holds the installation token.
     expect(model.requests.length).toBeGreaterThanOrEqual(2);

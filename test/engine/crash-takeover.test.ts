@@ -111,7 +111,7 @@ describe('a worker killed in the middle of the Codex step', () => {
     // Exactly once: one commit on the branch, one PR request, one check run completed, one comment.
     const log = await repo.log('speckit/001-demo');
     expect(log[1]?.sha).toBe(masterBefore);
-    expect(log.filter((commit) => commit.body.includes(`Speckit-Run-Id: ${run.id}`))).toHaveLength(1);
+    expect(log.filter((commit) => commit.body.includes(`Speckit-Run: ${run.id}`))).toHaveLength(1);
     expect(github.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/pulls'))).toHaveLength(1);
     expect(github.checkRuns.size).toBe(1);
     const [checkRun] = [...github.checkRuns.values()];

@@ -39,6 +39,10 @@ export interface FakeGitHub {
   pulls: any[];
   comments: Map<number, any>;
   handle(method: string, pathWithQuery: string, body: Body): Promise<Reply>;
+  /** Makes the next `times` matching requests fail with `status` (a GitHub outage, a 5xx). */
+  injectFault(fault: { method: string; path: RegExp; status: number; times: number }): void;
+  /** Faults injected and answered so far. */
+  faultsServed: RecordedRequest[];
 }
 
 export const INSTALLATION_TOKEN = 'ghs_e2eInstallationToken0000000000000000';
@@ -55,6 +59,8 @@ export function createFakeGitHub(repo: FakeGitHubRepo): FakeGitHub {
   const checkRuns = new Map<number, any>();
   const comments = new Map<number, any>();
   const pulls: any[] = [];
+  const faults: { method: string; path: RegExp; status: number; times: number }[] = [];
+  const faultsServed: RecordedRequest[] = [];
   let nextId = 1000;
   const base = `/repos/${repo.owner}/${repo.name}`;
   const notFound: Reply = [404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' }];
@@ -167,6 +173,28 @@ export function createFakeGitHub(repo: FakeGitHubRepo): FakeGitHub {
       },
     },
     {
+      method: 'POST',
+      pattern: new RegExp(`^${base}/issues/(\\d+)/labels$`),
+      reply: (match, _url, body) => {
+        const number = Number(match[1]);
+        const target = pulls.find((pr) => pr.number === number);
+        const names: string[] = body.labels ?? [];
+        if (target)
+          target.labels = [...new Set([...(target.labels ?? []).map((l: any) => l.name), ...names])].map(
+            (name) => ({ name }),
+          );
+        return [
+          200,
+          (target?.labels ?? names.map((name) => ({ name }))).map((l: any) => ({
+            id: 1,
+            name: l.name,
+            color: 'ededed',
+            default: false,
+          })),
+        ];
+      },
+    },
+    {
       method: 'PATCH',
       pattern: new RegExp(`^${base}/issues/comments/(\\d+)$`),
       reply: (match, _url, body) => {
@@ -182,12 +210,12 @@ export function createFakeGitHub(repo: FakeGitHubRepo): FakeGitHub {
       reply: (_match, url) => {
         const head = url.searchParams.get('head');
         const state = url.searchParams.get('state') ?? 'open';
-        return [
-          200,
-          pulls.filter(
-            (pr) => `${repo.owner}:${pr.head.ref}` === head && (state === 'all' || pr.state === state),
-          ),
-        ];
+        const matching = pulls.filter(
+          (pr) => `${repo.owner}:${pr.head.ref}` === head && (state === 'all' || pr.state === state),
+        );
+        const perPage = Number(url.searchParams.get('per_page') ?? 30);
+        const ordered = url.searchParams.get('direction') === 'desc' ? [...matching].reverse() : matching;
+        return [200, ordered.slice(0, perPage)];
       },
     },
     {
@@ -207,6 +235,8 @@ export function createFakeGitHub(repo: FakeGitHubRepo): FakeGitHub {
         const pr = {
           number,
           state: 'open',
+          merged_at: null,
+          draft: body.draft ?? false,
           title: body.title,
           body: body.body,
           head: { ref: body.head },
@@ -235,9 +265,19 @@ export function createFakeGitHub(repo: FakeGitHubRepo): FakeGitHub {
     checkRuns,
     pulls,
     comments,
+    faultsServed,
+    injectFault(fault) {
+      faults.push({ ...fault });
+    },
     async handle(method, pathWithQuery, body) {
       const url = new URL(pathWithQuery, 'https://api.github.com');
       const recorded = { method, path: url.pathname + url.search, body };
+      const fault = faults.find((f) => f.times > 0 && f.method === method && f.path.test(url.pathname));
+      if (fault) {
+        fault.times -= 1;
+        faultsServed.push(recorded);
+        return [fault.status, { message: 'Server Error (injected by the test)' }];
+      }
       for (const route of routes) {
         const match = route.method === method ? url.pathname.match(route.pattern) : null;
         if (match) {

@@ -3,6 +3,7 @@
 import { lstat, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { NonRetryableError } from '../../errors.ts';
+import { GitError } from '../../git/git-error.ts';
 import {
   applyPatch,
   cloneRepository,
@@ -12,13 +13,16 @@ import {
   headSha,
 } from '../../git/workspace.ts';
 import { phaseLabel } from '../../github/render/run-report.ts';
+import { pendingTasks } from '../../spec-kit/find-next-phase.ts';
 import { parseTasks } from '../../spec-kit/parse-tasks.ts';
 import { tickTasks, untickTasks, verifyTasks } from '../../spec-kit/tick-tasks.ts';
+import type { TasksDocument } from '../../spec-kit/types.ts';
+import { checkGuardrails, DEFAULT_GUARDRAILS, diffStats } from '../guardrails.ts';
 import { loadStepOutput } from '../runs.ts';
 import type { StepHandler } from '../step-context.ts';
-import { loadDiscoverOutput } from './codex.ts';
-import { BOT_IDENTITY, commitMessage, RUN_TRAILER } from './commit-spec.ts';
+import { BOT_IDENTITY, commitMessage, commitTrailers } from './commit-spec.ts';
 import { tasksPath } from './discover.ts';
+import { loadDiscoverOutput } from './discover-output.ts';
 import { gitAuth } from './workspace-source.ts';
 
 export const applyStep: StepHandler = async (run, ctx) => {
@@ -31,7 +35,19 @@ export const applyStep: StepHandler = async (run, ctx) => {
   await cloneRepository({ cloneUrl: run.cloneUrl, dir, branch: discovered.sourceBranch, auth });
   if (!discovered.continuing) await createBranch(dir, run.branchName);
   const parentSha = await headSha(dir);
-  await applyPatch(dir, codex.patch);
+  try {
+    await applyPatch(dir, codex.patch);
+  } catch (error) {
+    if (error instanceof GitError && error.kind === 'conflict') {
+      throw new NonRetryableError(
+        `\`${discovered.sourceBranch}\` changed while Codex worked and the phase no longer applies: ` +
+          `${error.paths.join(', ') || 'see the patch'} conflict. The Codex patch is kept as the run's codex.patch artifact; ` +
+          'resolve by hand or run the phase again.',
+        { cause: error },
+      );
+    }
+    throw error;
+  }
 
   const relative = tasksPath(run.featureKey);
   const file = path.join(dir, relative);
@@ -65,16 +81,18 @@ export const applyStep: StepHandler = async (run, ctx) => {
     ),
   );
 
-  const label = phaseLabel({ phaseNumber: discovered.phase.number, phaseTitle: discovered.phase.title });
-  const message = commitMessage(run.featureKey, label, verified);
-  const commitDate = new Date().toISOString();
   const { patch } = await diffWorkingTree(dir);
-  const commitSha = await commitAll(dir, {
-    message,
-    author: BOT_IDENTITY,
-    trailers: { [RUN_TRAILER]: run.id },
-    date: commitDate,
-  });
+  const stats = diffStats(codex.patch);
+  const problems = checkGuardrails(stats, DEFAULT_GUARDRAILS);
+  if (problems.length > 0) {
+    throw new NonRetryableError(
+      `${problems.join(' ')} The Codex patch is kept as the run's codex.patch artifact.`,
+    );
+  }
+  const message = commitMessage(run.featureKey, discovered.phase, verified);
+  const trailers = commitTrailers(run.id, run.triggerActor);
+  const commitDate = new Date().toISOString();
+  const commitSha = await commitAll(dir, { message, author: BOT_IDENTITY, trailers, date: commitDate });
   const brief = (task: { id: string; description: string }) => ({
     id: task.id,
     description: task.description,
@@ -86,10 +104,31 @@ export const applyStep: StepHandler = async (run, ctx) => {
       commitSha,
       commitDate,
       message,
+      trailers,
       branch: run.branchName,
       verified: verified.map(brief),
       unverified: unverified.map(brief),
+      binaryFiles: stats.binaryFiles,
+      phases: phaseProgress(parseTasks(await readFile(file, 'utf8')), discovered.phase),
     },
     patch,
   };
 };
+
+/** Each phase of the ticked tasks.md: done, this run's, or remaining (for the PR body). */
+function phaseProgress(
+  doc: TasksDocument,
+  current: { number: string | null; title: string },
+): { label: string; state: 'done' | 'this run' | 'remaining' }[] {
+  return doc.phases
+    .filter((phase) => phase.tasks.length > 0)
+    .map((phase) => ({
+      label: phaseLabel({ phaseNumber: phase.number, phaseTitle: phase.title }),
+      state:
+        phase.number === current.number && phase.title === current.title
+          ? 'this run'
+          : pendingTasks(phase).length === 0
+            ? 'done'
+            : 'remaining',
+    }));
+}

@@ -30,26 +30,10 @@ import { parseTasks } from '../../spec-kit/parse-tasks.ts';
 import { loadStepOutput, type Run, type StepOutcome } from '../runs.ts';
 import type { StepContext, StepHandler } from '../step-context.ts';
 import { tasksPath } from './discover.ts';
+import { type DiscoverOutput, loadDiscoverOutput } from './discover-output.ts';
 import { gitAuth } from './workspace-source.ts';
 
-export const discoverOutput = z.object({
-  sourceBranch: z.string(),
-  continuing: z.boolean(),
-  baseSha: z.string(),
-  phase: z.object({ number: z.string().nullable(), title: z.string() }),
-  taskIds: z.array(z.string()),
-});
-export type DiscoverOutput = z.infer<typeof discoverOutput>;
-
 const DESIGN_DOCS = ['spec.md', 'plan.md', 'data-model.md', 'research.md', 'contracts', 'quickstart.md'];
-
-export async function loadDiscoverOutput(ctx: StepContext, runId: string): Promise<DiscoverOutput> {
-  const stored = await loadStepOutput(ctx.prisma, runId, 'discover');
-  const parsed = discoverOutput.safeParse(stored?.data);
-  if (!parsed.success)
-    throw new NonRetryableError(`run ${runId} has no stored discover output; start a new run`);
-  return parsed.data;
-}
 
 /** What the Codex step runs with, beyond the run itself. */
 export interface CodexStepInput {

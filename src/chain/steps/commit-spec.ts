@@ -1,33 +1,52 @@
-// The commit a run makes, described completely (message, identity, date), so
-// that publish can rebuild the very same commit — same sha — from the stored
-// patch on any machine. That is what makes "commit in apply, push in
-// publish" safe across workers: nothing lives only in a local directory.
+// The commit a run makes, described completely (message, identity, trailers,
+// date), so that publish can rebuild the very same commit — same sha — from
+// the stored patch on any machine. That is what makes "commit in apply, push
+// in publish" safe across workers: nothing lives only in a local directory.
 import { z } from 'zod';
+import type { Identity } from '../../git/workspace.ts';
 
-export const BOT_IDENTITY = { name: 'speckit-bot[bot]', email: 'speckit-bot[bot]@users.noreply.github.com' };
+export const BOT_IDENTITY: Identity = {
+  name: 'speckit-bot[bot]',
+  email: 'speckit-bot[bot]@users.noreply.github.com',
+};
 
-export const RUN_TRAILER = 'Speckit-Run-Id';
+/** The trailer naming the run: how a pushed commit is recognised after a crash or a rebase. */
+export const RUN_TRAILER = 'Speckit-Run';
+
+const task = z.object({ id: z.string(), description: z.string() });
 
 export const applyOutput = z.object({
   parentSha: z.string(),
   commitSha: z.string(),
   commitDate: z.string(),
   message: z.string(),
+  trailers: z.record(z.string(), z.string()),
   branch: z.string(),
-  verified: z.array(z.object({ id: z.string(), description: z.string() })),
-  unverified: z.array(z.object({ id: z.string(), description: z.string() })),
+  verified: z.array(task),
+  unverified: z.array(task),
+  binaryFiles: z.array(z.string()).default([]),
+  phases: z
+    .array(z.object({ label: z.string(), state: z.enum(['done', 'this run', 'remaining']) }))
+    .default([]),
 });
 export type ApplyOutput = z.infer<typeof applyOutput>;
 
 export function commitMessage(
   featureKey: string,
-  phase: string,
+  phase: { number: string | null; title: string },
   tasks: readonly { id: string; description: string }[],
 ): string {
-  const lines = [
-    `speckit(${featureKey}): ${phase}`,
-    '',
-    ...tasks.map((task) => `- ${task.id} ${task.description}`),
-  ];
-  return lines.join('\n');
+  const subject = phase.number
+    ? `feat(${featureKey}): phase ${phase.number} – ${phase.title}`
+    : `feat(${featureKey}): ${phase.title}`;
+  return [subject, '', ...tasks.map((t) => `- ${t.id} ${t.description}`)].join('\n');
+}
+
+/** The run trailer, and a Co-authored-by for the person who asked for the run. */
+export function commitTrailers(runId: string, actor: string): Record<string, string> {
+  const trailers: Record<string, string> = { [RUN_TRAILER]: runId };
+  if (actor && actor !== 'api' && !actor.endsWith('[bot]')) {
+    trailers['Co-authored-by'] = `${actor} <${actor}@users.noreply.github.com>`;
+  }
+  return trailers;
 }

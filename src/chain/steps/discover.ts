@@ -4,6 +4,8 @@ import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../../errors.ts';
 import { cloneRepository, headSha } from '../../git/workspace.ts';
+import { parseRepository } from '../../github/octokit.ts';
+import { findLatestPullRequest } from '../../github/pull-requests.ts';
 import { findNextPhase, pendingTasks } from '../../spec-kit/find-next-phase.ts';
 import { parseTasks } from '../../spec-kit/parse-tasks.ts';
 import type { Phase, TasksDocument } from '../../spec-kit/types.ts';
@@ -22,7 +24,12 @@ export const discoverStep: StepHandler = async (run, ctx) => {
   // The check run turns in_progress as soon as a worker starts on the run.
   await reportRun(ctx, run);
   const auth = await gitAuth(run, ctx);
-  const source = await resolveSourceBranch(run, auth);
+  const octokit = await ctx.github.octokit(Number(run.installationId));
+  const latestPr = await findLatestPullRequest(octokit, parseRepository(run.repository), run.branchName);
+  // The feature's last PR was closed (merged or not) and none is open: start
+  // afresh from the base instead of building on the old commits.
+  const startAfresh = latestPr !== null && latestPr.state === 'closed';
+  const source = await resolveSourceBranch(run, auth, { startAfresh });
   await cloneRepository({ cloneUrl: run.cloneUrl, dir: ctx.workspaceDir, branch: source.branch, auth });
   const baseSha = await headSha(ctx.workspaceDir);
   const relative = tasksPath(run.featureKey);
@@ -35,7 +42,9 @@ export const discoverStep: StepHandler = async (run, ctx) => {
   const output = {
     sourceBranch: source.branch,
     continuing: source.continuing,
+    replacesSha: source.replacesSha,
     baseSha,
+    featureTitle: doc.title?.replace(/^Tasks:\s*/i, '').trim() || null,
     warnings: doc.warnings,
   };
   if (!phase) {

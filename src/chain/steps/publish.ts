@@ -1,94 +1,203 @@
-// publish: rebuild apply's commit from the stored patch (same sha), push the
-// run's branch, and find or create its pull request. Each part is safe to
-// repeat: an already pushed commit is not pushed again, and the PR is found
-// by its head branch before one is created.
+// publish: put apply's commit on the remote branch and find or create the
+// pull request. Every part is safe to repeat:
+// - the remote already holds the run's commit (found by its Speckit-Run
+//   trailer, also after a rebase) → nothing is pushed again;
+// - otherwise the commit is rebuilt byte-identical from the stored patch and
+//   pushed with a lease on the sha the run started from;
+// - someone else moved the branch meanwhile → the phase commit is rebased onto
+//   it once; a conflict fails the run naming the files, the patch is kept;
+// - the pull request is found by its head branch before one is created, and
+//   only the bot's block of its body is rewritten.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { NonRetryableError } from '../../errors.ts';
+import { GitError } from '../../git/git-error.ts';
 import { runGit } from '../../git/run-git.ts';
 import {
   applyPatch,
   cloneRepository,
   commitAll,
   createBranch,
+  findCommitWithTrailer,
+  type GitAuth,
   headSha,
   lsRemoteBranch,
   pushBranch,
 } from '../../git/workspace.ts';
 import { parseRepository } from '../../github/octokit.ts';
 import { findOrCreatePullRequest } from '../../github/pull-requests.ts';
-import { renderPullRequestBody } from '../../github/render/pull-request-body.ts';
+import { renderBotBlock, replaceBotBlock } from '../../github/render/pull-request-body.ts';
 import { phaseLabel } from '../../github/render/run-report.ts';
-import { loadStepOutput } from '../runs.ts';
-import type { StepHandler } from '../step-context.ts';
-import { loadDiscoverOutput } from './codex.ts';
-import { applyOutput, BOT_IDENTITY, RUN_TRAILER } from './commit-spec.ts';
+import { loadStepOutput, type Run } from '../runs.ts';
+import type { StepContext, StepHandler } from '../step-context.ts';
+import { type ApplyOutput, applyOutput, BOT_IDENTITY, RUN_TRAILER } from './commit-spec.ts';
+import { type DiscoverOutput, loadDiscoverOutput } from './discover-output.ts';
 import { gitAuth, loadWarnings } from './workspace-source.ts';
+
+export const PR_LABEL = 'speckit';
 
 export const publishStep: StepHandler = async (run, ctx) => {
   const discovered = await loadDiscoverOutput(ctx, run.id);
   const stored = await loadStepOutput(ctx.prisma, run.id, 'apply');
   const applied = applyOutput.safeParse(stored?.data);
-  if (!applied.success || !stored?.patch)
+  if (!applied.success || !stored?.patch) {
     throw new NonRetryableError(`run ${run.id} has no stored commit; start a new run`);
-  const commit = applied.data;
+  }
   const auth = await gitAuth(run, ctx);
+  const push = await pushPhaseCommit(run, ctx, discovered, applied.data, stored.patch, auth);
+  const pushLog = path.join(ctx.artifacts.dir, 'push.log');
+  await writeFile(pushLog, `${push.log}\n`);
+  await ctx.artifacts.record('gh_push_log', pushLog);
+
+  const codex = await loadStepOutput(ctx.prisma, run.id, 'codex');
+  const octokit = await ctx.github.octokit(Number(run.installationId));
+  const repo = parseRepository(run.repository);
+  const label = phaseLabel({ phaseNumber: discovered.phase.number, phaseTitle: discovered.phase.title });
+  const block = renderBotBlock({
+    featureKey: run.featureKey,
+    phaseLabel: label,
+    runId: run.id,
+    issueNumber: run.issueNumber,
+    phases: applied.data.phases,
+    tasks: applied.data.verified,
+    unverified: applied.data.unverified,
+    binaryFiles: applied.data.binaryFiles,
+    codexMessage: (codex?.data.lastMessage as string | null | undefined) ?? null,
+    checkRunUrl:
+      run.checkRunId === null ? null : `https://github.com/${run.repository}/runs/${run.checkRunId}`,
+    dashboardUrl: ctx.config.publicUrl ? `${ctx.config.publicUrl}/runs/${run.id}` : null,
+    warnings: await loadWarnings(ctx, run.id),
+  });
+  const pr = await findOrCreatePullRequest(octokit, repo, {
+    head: run.branchName,
+    base: run.defaultBranch,
+    title: `${run.featureKey}: ${discovered.featureTitle ?? run.featureKey}`,
+    body: block,
+    updateBody: (current) => replaceBotBlock(current, block),
+    draft: false,
+    labels: [PR_LABEL],
+  });
+  const prResponse = path.join(ctx.artifacts.dir, 'pull-request.json');
+  await writeFile(prResponse, JSON.stringify(pr.response ?? { number: pr.number, url: pr.url }, null, 2));
+  await ctx.artifacts.record('gh_pr_response', prResponse);
+  return {
+    result: { kind: 'continue' },
+    output: {
+      pushed: push.pushed,
+      rebased: push.rebased,
+      commitSha: push.sha,
+      prNumber: pr.number,
+      prUrl: pr.url,
+      prCreated: pr.created,
+    },
+    runUpdate: { headSha: push.sha, prNumber: pr.number, prUrl: pr.url },
+  };
+};
+
+interface PushResult {
+  sha: string;
+  pushed: boolean;
+  rebased: boolean;
+  log: string;
+}
+
+async function pushPhaseCommit(
+  run: Run,
+  ctx: StepContext,
+  discovered: DiscoverOutput,
+  commit: ApplyOutput,
+  patch: string,
+  auth: GitAuth,
+): Promise<PushResult> {
   const remoteSha = await lsRemoteBranch(run.cloneUrl, run.branchName, auth);
-  let pushed = false;
-  if (remoteSha !== commit.commitSha) {
-    const expected = discovered.continuing ? commit.parentSha : null;
-    if (remoteSha !== expected) {
-      throw new NonRetryableError(
-        `\`${run.branchName}\` moved while this run worked (now at ${remoteSha ?? 'nothing'}, expected ${expected ?? 'no branch'}). ` +
-          'The run will not overwrite it: run the command again to build on the new state.',
-      );
-    }
-    const dir = ctx.workspaceDir;
-    await cloneRepository({ cloneUrl: run.cloneUrl, dir, branch: discovered.sourceBranch, auth });
-    if ((await headSha(dir)) !== commit.parentSha) {
-      // The default branch moved on since apply: rebuild on apply's parent.
-      await runGit(['fetch', '--depth=1', 'origin', commit.parentSha], { cwd: dir, auth });
-      await runGit(['checkout', '--quiet', '--detach', commit.parentSha], { cwd: dir });
-    }
-    if (!discovered.continuing) await createBranch(dir, run.branchName);
-    await applyPatch(dir, stored.patch);
-    const rebuilt = await commitAll(dir, {
-      message: commit.message,
-      author: BOT_IDENTITY,
-      trailers: { [RUN_TRAILER]: run.id },
-      date: commit.commitDate,
-    });
-    if (rebuilt !== commit.commitSha) {
-      throw new NonRetryableError(
-        `Rebuilding the commit gave ${rebuilt}, not ${commit.commitSha}; start a new run.`,
-      );
-    }
-    ({ pushed } = await pushBranch({
+  if (remoteSha === commit.commitSha) {
+    return {
+      sha: remoteSha,
+      pushed: false,
+      rebased: false,
+      log: `${run.branchName} already at ${remoteSha}`,
+    };
+  }
+  const expected = discovered.continuing ? commit.parentSha : discovered.replacesSha;
+  const dir = ctx.workspaceDir;
+  if (remoteSha !== null && remoteSha !== expected) {
+    // The branch moved. Maybe it holds this run's commit already (pushed,
+    // then rebased by an earlier attempt); else rebase the phase onto it.
+    await cloneRepository({ cloneUrl: run.cloneUrl, dir, branch: run.branchName, auth });
+    const ours = await findCommitWithTrailer(dir, 'HEAD', RUN_TRAILER, run.id);
+    if (ours)
+      return {
+        sha: remoteSha,
+        pushed: false,
+        rebased: false,
+        log: `${run.branchName} already holds ${ours}`,
+      };
+    const sha = await commitPatch(
+      dir,
+      commit,
+      patch,
+      `rebasing the phase onto ${run.branchName} at ${remoteSha}`,
+    );
+    const result = await pushBranch({
       dir,
       cloneUrl: run.cloneUrl,
       branch: run.branchName,
       auth,
       expectedRemoteSha: remoteSha,
-    }));
+    });
+    return {
+      sha,
+      pushed: result.pushed,
+      rebased: true,
+      log: `rebased onto ${remoteSha}; pushed ${sha} to ${run.branchName}`,
+    };
   }
-  const codex = await loadStepOutput(ctx.prisma, run.id, 'codex');
-  const octokit = await ctx.github.octokit(Number(run.installationId));
-  const label = phaseLabel({ phaseNumber: discovered.phase.number, phaseTitle: discovered.phase.title });
-  const pr = await findOrCreatePullRequest(octokit, parseRepository(run.repository), {
-    head: run.branchName,
-    base: run.defaultBranch,
-    title: `Spec Kit: ${run.featureKey}`,
-    body: renderPullRequestBody({
-      featureKey: run.featureKey,
-      phaseLabel: label,
-      runId: run.id,
-      tasks: commit.verified,
-      unverified: commit.unverified,
-      codexMessage: (codex?.data.lastMessage as string | null | undefined) ?? null,
-      warnings: await loadWarnings(ctx, run.id),
-    }),
+  await cloneRepository({ cloneUrl: run.cloneUrl, dir, branch: discovered.sourceBranch, auth });
+  if ((await headSha(dir)) !== commit.parentSha) {
+    // The source branch moved on since apply: rebuild on apply's parent.
+    await runGit(['fetch', '--depth=1', 'origin', commit.parentSha], { cwd: dir, auth });
+    await runGit(['checkout', '--quiet', '--detach', commit.parentSha], { cwd: dir });
+  }
+  if (!discovered.continuing) await createBranch(dir, run.branchName);
+  const sha = await commitPatch(dir, commit, patch, 'rebuilding the phase commit');
+  if (sha !== commit.commitSha) {
+    throw new NonRetryableError(
+      `Rebuilding the commit gave ${sha}, not ${commit.commitSha}; start a new run.`,
+    );
+  }
+  const result = await pushBranch({
+    dir,
+    cloneUrl: run.cloneUrl,
+    branch: run.branchName,
+    auth,
+    expectedRemoteSha: remoteSha,
   });
   return {
-    result: { kind: 'continue' },
-    output: { pushed, prNumber: pr.number, prUrl: pr.url, prCreated: pr.created },
-    runUpdate: { headSha: commit.commitSha, prNumber: pr.number, prUrl: pr.url },
+    sha,
+    pushed: result.pushed,
+    rebased: false,
+    log: `pushed ${sha} to ${run.branchName} (was ${remoteSha ?? 'absent'})`,
   };
-};
+}
+
+/** Applies the stored phase patch in `dir` and commits it as apply described; conflicts name the files. */
+async function commitPatch(dir: string, commit: ApplyOutput, patch: string, doing: string): Promise<string> {
+  try {
+    await applyPatch(dir, patch);
+  } catch (error) {
+    if (error instanceof GitError && error.kind === 'conflict') {
+      throw new NonRetryableError(
+        `Conflict while ${doing}: ${error.paths.join(', ') || 'see the push log'} changed on the branch too. ` +
+          "The phase patch is kept as the run's artifact; resolve by hand or run the phase again.",
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  return commitAll(dir, {
+    message: commit.message,
+    author: BOT_IDENTITY,
+    trailers: commit.trailers,
+    date: commit.commitDate,
+  });
+}

@@ -10,6 +10,8 @@ export interface SourceBranch {
   sha: string | null;
   /** True when the run's own branch exists and is built upon. */
   continuing: boolean;
+  /** The run's own branch when it exists but is replaced (its PR was closed): pushed over with a lease. */
+  replacesSha: string | null;
 }
 
 export async function gitAuth(run: Run, ctx: StepContext): Promise<GitAuth> {
@@ -22,15 +24,21 @@ export async function gitAuth(run: Run, ctx: StepContext): Promise<GitAuth> {
  * the Spec Kit feature branch `<feature>` (Spec Kit keeps a spec on its own
  * branch until it is merged); else the default branch.
  */
-export async function resolveSourceBranch(run: Run, auth: GitAuth): Promise<SourceBranch> {
+export async function resolveSourceBranch(
+  run: Run,
+  auth: GitAuth,
+  options: { startAfresh?: boolean } = {},
+): Promise<SourceBranch> {
   const own = await lsRemoteBranch(run.cloneUrl, run.branchName, auth);
-  if (own) return { branch: run.branchName, sha: own, continuing: true };
+  if (own && !options.startAfresh)
+    return { branch: run.branchName, sha: own, continuing: true, replacesSha: null };
+  const replacesSha = own;
   if (run.featureKey !== run.defaultBranch) {
     const specBranch = await lsRemoteBranch(run.cloneUrl, run.featureKey, auth);
-    if (specBranch) return { branch: run.featureKey, sha: specBranch, continuing: false };
+    if (specBranch) return { branch: run.featureKey, sha: specBranch, continuing: false, replacesSha };
   }
   const base = await lsRemoteBranch(run.cloneUrl, run.defaultBranch, auth);
-  return { branch: run.defaultBranch, sha: base, continuing: false };
+  return { branch: run.defaultBranch, sha: base, continuing: false, replacesSha };
 }
 
 /** The tasks.md warnings discover stored (shown in the PR body and the check run). */

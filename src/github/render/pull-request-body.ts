@@ -1,27 +1,76 @@
-// The pull request body: rendered from stored state (pure).
+// The pull request body: rendered from stored state (pure). The bot owns one
+// marked block; whatever people write outside it survives every update.
 import { renderWarnings } from './run-report.ts';
 
-export function renderPullRequestBody(params: {
+export const BOT_BLOCK_START = '<!-- speckit-bot:start -->';
+export const BOT_BLOCK_END = '<!-- speckit-bot:end -->';
+
+export interface PhaseProgress {
+  label: string;
+  state: 'done' | 'this run' | 'remaining';
+}
+
+export interface PullRequestBodyInput {
   featureKey: string;
   phaseLabel: string;
   runId: string;
+  issueNumber: number | null;
+  phases: readonly PhaseProgress[];
   tasks: readonly { id: string; description: string }[];
   unverified: readonly { id: string; description: string }[];
+  binaryFiles?: readonly string[];
   codexMessage: string | null;
+  checkRunUrl: string | null;
+  dashboardUrl: string | null;
   warnings?: readonly { line: number; message: string }[];
-}): string {
+}
+
+/** The bot's block alone. */
+export function renderBotBlock(input: PullRequestBodyInput): string {
   const lines = [
-    `Implements **${params.phaseLabel}** of \`specs/${params.featureKey}/tasks.md\` with Codex.`,
+    BOT_BLOCK_START,
+    `Implements \`specs/${input.featureKey}/tasks.md\` with Codex, one phase at a time.`,
     '',
-    '### Tasks',
-    ...params.tasks.map((task) => `- [x] ${task.id} ${task.description}`),
+    '### Phases',
+    ...input.phases.map(
+      (phase) =>
+        `- [${phase.state === 'remaining' ? ' ' : 'x'}] ${phase.label}${phase.state === 'this run' ? ' ← this run' : ''}`,
+    ),
+    '',
+    `### Tasks of ${input.phaseLabel}`,
+    ...input.tasks.map((task) => `- [x] ${task.id} ${task.description}`),
+    ...input.unverified.map((task) => `- [ ] ${task.id} ${task.description} — unverified`),
   ];
-  if (params.unverified.length > 0) {
-    lines.push('', '### Unverified (left pending: the diff does not touch the files they name)');
-    lines.push(...params.unverified.map((task) => `- [ ] ${task.id} ${task.description}`));
+  if (input.unverified.length > 0) {
+    lines.push('', '### Unverified', 'Left pending: the diff does not touch the files these tasks name.');
+    lines.push(...input.unverified.map((task) => `- [ ] ${task.id} ${task.description}`));
   }
-  if (params.codexMessage) lines.push('', '### Codex says', '', params.codexMessage.slice(0, 4000));
-  if (params.warnings?.length) lines.push('', renderWarnings(params.featureKey, params.warnings));
-  lines.push('', `<sub>speckit-bot run \`${params.runId}\`</sub>`);
+  if (input.binaryFiles?.length)
+    lines.push('', '### Binary files', ...input.binaryFiles.map((file) => `- \`${file}\``));
+  if (input.codexMessage) lines.push('', '### Codex says', '', input.codexMessage.slice(0, 4000));
+  if (input.warnings?.length) lines.push('', renderWarnings(input.featureKey, input.warnings));
+  const links = [
+    input.checkRunUrl ? `[check run](${input.checkRunUrl})` : null,
+    input.dashboardUrl ? `[run details](${input.dashboardUrl})` : null,
+  ].filter(Boolean);
+  lines.push(
+    '',
+    `<sub>speckit-bot run \`${input.runId}\`${links.length ? ` · ${links.join(' · ')}` : ''}</sub>`,
+  );
+  if (input.issueNumber !== null) lines.push('', `Refs #${input.issueNumber}`);
+  lines.push(BOT_BLOCK_END);
   return lines.join('\n');
+}
+
+/** A new PR's body. */
+export function renderPullRequestBody(input: PullRequestBodyInput): string {
+  return renderBotBlock(input);
+}
+
+/** An existing body with the bot's block replaced (or appended when a person removed it). */
+export function replaceBotBlock(current: string, block: string): string {
+  const start = current.indexOf(BOT_BLOCK_START);
+  const end = current.indexOf(BOT_BLOCK_END, start);
+  if (start === -1 || end === -1) return current.trim() ? `${current.trimEnd()}\n\n${block}` : block;
+  return current.slice(0, start) + block + current.slice(end + BOT_BLOCK_END.length);
 }

@@ -1,0 +1,36 @@
+// What discover hands to the later steps (stored in step_output).
+import { z } from 'zod';
+import { NonRetryableError } from '../../errors.ts';
+import { loadStepOutput } from '../runs.ts';
+import type { StepContext } from '../step-context.ts';
+
+export const discoverOutput = z.object({
+  /** The branch the run read and builds on. */
+  sourceBranch: z.string(),
+  /** True when that is the run's own branch (speckit/<feature>) with earlier phases. */
+  continuing: z.boolean(),
+  /**
+   * The sha the run's branch had on the remote when the run decided to start
+   * afresh from its base (its previous PR was closed or merged); publish
+   * replaces it with a lease on exactly that sha. Null otherwise.
+   */
+  replacesSha: z.string().nullable().default(null),
+  baseSha: z.string(),
+  phase: z.object({ number: z.string().nullable(), title: z.string() }),
+  taskIds: z.array(z.string()),
+  /** The feature's title (tasks.md `# Tasks: …` or spec.md's first heading). */
+  featureTitle: z.string().nullable().default(null),
+  warnings: z.array(z.object({ line: z.number(), message: z.string() })).default([]),
+});
+export type DiscoverOutput = z.infer<typeof discoverOutput>;
+
+export async function loadDiscoverOutput(
+  ctx: Pick<StepContext, 'prisma'>,
+  runId: string,
+): Promise<DiscoverOutput> {
+  const stored = await loadStepOutput(ctx.prisma, runId, 'discover');
+  const parsed = discoverOutput.safeParse(stored?.data);
+  if (!parsed.success)
+    throw new NonRetryableError(`run ${runId} has no stored discover output; start a new run`);
+  return parsed.data;
+}

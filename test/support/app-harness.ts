@@ -40,6 +40,8 @@ export async function startHarness(options: {
   workers?: boolean;
   /** host:port of a fake GitHub Enterprise Server; default: api.github.com answered by nock. */
   githubHost?: string;
+  /** Collects every log line (at debug level) instead of discarding them. */
+  logLines?: string[];
 }): Promise<Harness> {
   nock.disableNetConnect();
   nock.enableNetConnect((host) => host.startsWith('127.0.0.1') || host.startsWith('localhost'));
@@ -77,7 +79,9 @@ export async function startHarness(options: {
   const app = await startSpeckit(config, {
     web: true,
     workers: options.workers ?? true,
-    log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    log: options.logLines
+      ? pino({ level: 'debug' }, { write: (line: string) => void options.logLines?.push(line) })
+      : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     Octokit: TestOctokit,
   });
   const prisma = createPrismaClient(database.url, { max: 2 });

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { Config } from '../config.ts';
 import type { PrismaClient } from '../db/prisma.ts';
 import { errorCode, errorMessage, isPermanent } from '../errors.ts';
-import type { GitHubAuth } from '../github/octokit.ts';
+import { type GitHubAuth, isInstallationGone } from '../github/octokit.ts';
 import { createArtifactWriter } from './artifacts.ts';
 import type { CancelListener } from './cancel-listener.ts';
 import { DEAD_LETTER_QUEUE, isStep, queueName, runIdForTrigger, STEPS, type Step } from './chain.ts';
@@ -31,7 +31,13 @@ export interface WorkerDeps {
   onRunChanged?: (run: Run) => Promise<void>;
   /** Aborts a running step when its run is cancelled from anywhere. */
   cancels: CancelListener;
+  // issue #7: a throttled live refresh while a step runs (the callee throttles).
+  /** Called every few seconds while a step runs. */
+  onStepTick?: (runId: string, step: Step) => Promise<void>;
 }
+
+// issue #7: how often onStepTick is called while a step runs.
+const STEP_TICK_MS = 2_000;
 
 const stepJobData = z.object({ runId: z.uuid() });
 /** An intake job starts from a webhook delivery, or from a run created through the API. */
@@ -143,6 +149,12 @@ async function runStepJob(deps: WorkerDeps, step: Step, runId: string, job: Job<
   const artifacts = await createArtifactWriter(prisma, config.artifactsDir, runId, step, begun.attempt);
   const handler = deps.handlers[step];
   const cancel = deps.cancels.watch(runId);
+  // issue #7: live progress while the step runs (best effort).
+  const ticker = deps.onStepTick
+    ? setInterval(() => {
+        void deps.onStepTick?.(runId, step).catch((error: unknown) => log.debug({ err: error }, 'tick failed'));
+      }, STEP_TICK_MS)
+    : null;
   try {
     const outcome = await handler(begun.run, {
       prisma,
@@ -168,12 +180,21 @@ async function runStepJob(deps: WorkerDeps, step: Step, runId: string, job: Job<
       .onRunChanged?.(run)
       .catch((error: unknown) => log.warn({ err: error }, 'progress report failed'));
   } catch (error) {
-    const permanent = isPermanent(error) || job.retryCount >= RETRY_LIMIT;
-    const failure = { code: errorCode(error), message: errorMessage(error) };
+    const gone = isInstallationGone(error);
+    const permanent = gone || isPermanent(error) || job.retryCount >= RETRY_LIMIT;
+    const failure = gone
+      ? {
+          code: 'installation_gone',
+          message:
+            `GitHub refused a token for installation ${begun.run.installationId} (the app was uninstalled, suspended ` +
+            `or lost access to ${begun.run.repository}). Reinstall the app on the repository, then run again.`,
+        }
+      : { code: errorCode(error), message: errorMessage(error) };
     log.error({ err: error, permanent, retryCount: job.retryCount }, 'step failed');
     const settled = await recordFailure(prisma, boss, begun, failure, permanent);
     if (!settled) throw error;
   } finally {
+    if (ticker) clearInterval(ticker); // issue #7
     cancel.release();
   }
 }

@@ -30,3 +30,13 @@ export function parseRepository(fullName: string): Repo {
 export function isNotFound(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { status?: number }).status === 404;
 }
+
+/**
+ * True when GitHub refused to create an installation token (401/404): the app
+ * was uninstalled, suspended or lost the repository. Retrying cannot help.
+ */
+export function isInstallationGone(error: unknown): boolean {
+  const e = error as { status?: number; request?: { url?: string }; response?: { url?: string } };
+  const url = e?.request?.url ?? e?.response?.url ?? '';
+  return (e?.status === 401 || e?.status === 404) && /\/app\/installations\/\d+\/access_tokens/.test(url);
+}

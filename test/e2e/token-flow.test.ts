@@ -1,6 +1,7 @@
 // The installation token over real smart HTTP: git authenticates with it
 // (the server requires it), and afterwards no log line, artifact, workspace
-// file, stored output or GitHub comment holds the token or its base64 form.
+// file, stored output or GitHub comment holds the token or its base64 form —
+// nor the webhook secret or any line of the app's private key.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,7 +88,10 @@ describe('the installation token', () => {
       gitServer.authorizations.every((header) => header?.toLowerCase() === `basic ${BASIC}`.toLowerCase()),
     ).toBe(true);
 
-    const secrets = [INSTALLATION_TOKEN, BASIC];
+    // The app's own secrets too: the webhook secret and the private key's body.
+    const keyBody = (harness.env.PRIVATE_KEY ?? '').split('\n').filter((line) => line.length > 40);
+    expect(keyBody.length).toBeGreaterThan(5);
+    const secrets = [INSTALLATION_TOKEN, BASIC, WEBHOOK_SECRET, ...keyBody];
     const leaks: string[] = [];
     const scan = (where: string, text: string) => {
       for (const secret of secrets) if (text.includes(secret)) leaks.push(where);

@@ -150,18 +150,22 @@ describe('a /speckit run comment', () => {
     expect(stored).not.toContain(INSTALLATION_TOKEN);
   });
 
-  it('treats a redelivery of the same delivery id as a no-op', async () => {
-    const response = await deliverWebhook(harness.webhookUrl, {
-      secret: WEBHOOK_SECRET,
-      event: 'issue_comment',
-      deliveryId: 'delivery-e2e-1',
-      payload: commentPayload({
-        body: '/speckit run 001-demo',
-        cloneUrl: repo.cloneUrl,
-        installationId: INSTALLATION_ID,
-      }),
-    });
-    expect(response.status).toBe(200);
+  it('treats redeliveries of the same delivery id as no-ops (five deliveries in all, one run)', async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        deliverWebhook(harness.webhookUrl, {
+          secret: WEBHOOK_SECRET,
+          event: 'issue_comment',
+          deliveryId: 'delivery-e2e-1',
+          payload: commentPayload({
+            body: '/speckit run 001-demo',
+            cloneUrl: repo.cloneUrl,
+            installationId: INSTALLATION_ID,
+          }),
+        }),
+      ),
+    );
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200]);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await harness.prisma.specWorkflowRun.count()).toBe(1);
     expect(await harness.prisma.webhookDelivery.count()).toBe(1);

@@ -123,7 +123,7 @@ describe('retry', () => {
       const run = await harness.prisma.specWorkflowRun.findUniqueOrThrow({ where: { id: failed.id } });
       return ['succeeded', 'failed'].includes(run.status) ? run : null;
     }, 60_000);
-    expect(resumed).toMatchObject({ status: 'succeeded', conclusion: 'success', errorMessage: null });
+    expect(resumed, `${resumed.errorStep}: ${resumed.errorMessage}`).toMatchObject({ status: 'succeeded', conclusion: 'success', errorMessage: null });
     const attempts = await harness.prisma.specWorkflowTaskState.findMany({
       where: { runId: failed.id },
       orderBy: { id: 'asc' },
@@ -141,5 +141,36 @@ describe('retry', () => {
     expect(await commands.retryRun('00000000-0000-4000-8000-000000000000', { actor: 'x' })).toEqual({
       kind: 'not_found',
     });
+  });
+});
+
+describe('retry and cancel racing', () => {
+  it('end in one consistent state', async () => {
+    await trigger('004-missing', 'race-retry-cancel');
+    const failed = await settled('race-retry-cancel');
+    expect(failed.status).toBe('failed');
+    const commands = createRunCommands({ prisma: harness.prisma, boss, github: null });
+    const [retried, cancelled] = await Promise.all([
+      commands.retryRun(failed.id, { actor: 'alice' }),
+      commands.cancelRun(failed.id, { actor: 'bob' }),
+    ]);
+    console.log(`retry → ${retried.kind}, cancel → ${cancelled.kind}`);
+    expect(retried.kind).toBe('retried'); // the run was failed: retry always applies
+    const final = await waitFor(async () => {
+      const run = await harness.prisma.specWorkflowRun.findUniqueOrThrow({ where: { id: failed.id } });
+      return ['failed', 'cancelled', 'succeeded'].includes(run.status) ? run : null;
+    }, 60_000);
+    if (cancelled.kind === 'cancelling') {
+      // The cancel came after the retry: the resumed run ends cancelled.
+      expect(final).toMatchObject({ status: 'cancelled', conclusion: 'cancelled' });
+    } else {
+      // The cancel came first and found a finished run; the retry then ran.
+      expect(cancelled.kind).toBe('conflict');
+      expect(final).toMatchObject({ status: 'failed', errorStep: 'discover' });
+    }
+    const active = await harness.prisma.specWorkflowRun.count({
+      where: { id: failed.id, status: { in: ['pending', 'running', 'cancelling'] } },
+    });
+    expect(active).toBe(0);
   });
 });

@@ -42,10 +42,14 @@ export async function startHarness(options: {
   githubHost?: string;
   /** Collects every log line (at debug level) instead of discarding them. */
   logLines?: string[];
+  /** A migrated database to use instead of a fresh one on the shared server (not dropped at stop). */
+  databaseUrl?: string;
 }): Promise<Harness> {
   nock.disableNetConnect();
   nock.enableNetConnect((host) => host.startsWith('127.0.0.1') || host.startsWith('localhost'));
-  const database = await createTestDatabase();
+  const database = options.databaseUrl
+    ? { url: options.databaseUrl, drop: async () => {} }
+    : await createTestDatabase();
   const root = await makeTempDir('speckit-e2e-');
   const codexHome = await writeCodexHome(path.join(root, 'codex-home'), options.modelUrl);
   const { privateKey } = generateKeyPairSync('rsa', {

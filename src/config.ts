@@ -80,6 +80,32 @@ const schema = z.object({
     .min(0)
     .default(30)
     .describe('on SIGTERM, how long active steps may finish before they are handed to another worker'),
+  // --- issue #11 (ship it): retention, metrics port, setup flow ---
+  ARTIFACT_RETENTION_DAYS: positiveInt
+    .default(30)
+    .describe('artifacts (rows and files) older than this many days are deleted by the retention job'),
+  WEBHOOK_DELIVERY_RETENTION_DAYS: positiveInt
+    .default(30)
+    .describe('webhook_delivery rows older than this many days are deleted by the retention job'),
+  WORKSPACE_RETENTION_HOURS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(24)
+    .describe('workspaces of runs finished longer ago than this are deleted by the retention job'),
+  SPECKIT_RETENTION_CRON: z
+    .string()
+    .trim()
+    .regex(/^(\S+\s+){4}\S+$/, 'expected a 5-field cron expression, e.g. "17 3 * * *"')
+    .default('17 3 * * *')
+    .describe('when the retention job runs (cron, UTC)'),
+  METRICS_PORT: port
+    .optional()
+    .describe('worker-only processes (npm run worker) serve /metrics, /healthz and /readyz on this port'),
+  WEBHOOK_PROXY_URL: z
+    .url()
+    .optional()
+    .describe('a webhook proxy channel (e.g. https://smee.io/abc) used as the webhook URL by the setup page'),
   LOG_LEVEL: z
     .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal'])
     .default('info')
@@ -152,6 +178,17 @@ export interface Config {
   superviseSeconds: number;
   shutdownGraceMs: number;
   logLevel: Env['LOG_LEVEL'];
+  // --- issue #11 (ship it) ---
+  retention: {
+    artifactDays: number;
+    deliveryDays: number;
+    workspaceHours: number;
+    cron: string;
+  };
+  /** Worker-only processes serve /metrics, /healthz and /readyz here when set. */
+  metricsPort: number | undefined;
+  /** Used by the setup page as the new App's webhook URL (local development). */
+  webhookProxyUrl: string | undefined;
 }
 
 /** Every variable readConfig understands, with its description (for docs and errors). */
@@ -239,6 +276,15 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     superviseSeconds: e.SPECKIT_SUPERVISE_SECONDS,
     shutdownGraceMs: e.SPECKIT_SHUTDOWN_GRACE_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,
+    // --- issue #11 (ship it) ---
+    retention: Object.freeze({
+      artifactDays: e.ARTIFACT_RETENTION_DAYS,
+      deliveryDays: e.WEBHOOK_DELIVERY_RETENTION_DAYS,
+      workspaceHours: e.WORKSPACE_RETENTION_HOURS,
+      cron: e.SPECKIT_RETENTION_CRON,
+    }),
+    metricsPort: e.METRICS_PORT,
+    webhookProxyUrl: e.WEBHOOK_PROXY_URL,
   });
 }
 

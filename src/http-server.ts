@@ -1,5 +1,9 @@
 // One HTTP server: the webhook path, /healthz, and room for the API.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+// --- issue #11 (ship it): /metrics, /readyz, the setup page ---
+import { handleMetrics, type Metrics } from './metrics/metrics.ts';
+import type { Readiness } from './metrics/readiness.ts';
+import type { SetupHandler } from './setup/setup-app.ts';
 
 export const WEBHOOK_PATH = '/api/github/webhooks';
 
@@ -15,6 +19,13 @@ export interface HttpServerOptions {
    * /api/openapi.json, / and the dashboard's pages; resolves false for other paths.
    */
   api?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  // --- issue #11 (ship it) ---
+  /** Serves GET /metrics (Prometheus) and times the webhook path. */
+  metrics?: Metrics;
+  /** GET /readyz: migrations applied, queues (and workers) started. */
+  readiness?: Readiness;
+  /** The GitHub App manifest flow (/, /setup, /setup/callback) while credentials are missing. */
+  setup?: SetupHandler;
 }
 
 export function createHttpServer(options: HttpServerOptions): Server {
@@ -38,6 +49,26 @@ async function route(options: HttpServerOptions, req: IncomingMessage, res: Serv
     }
     return;
   }
+  // --- issue #11 (ship it) ---
+  if (url.pathname === '/metrics' && options.metrics) {
+    await handleMetrics(options.metrics, req, res);
+    return;
+  }
+  if (url.pathname === '/readyz' && options.readiness) {
+    const problems = await options.readiness.check();
+    if (problems.length === 0) sendJson(res, 200, { status: 'ready' });
+    else sendJson(res, 503, { status: 'not_ready', problems });
+    return;
+  }
+  if (url.pathname === WEBHOOK_PATH && options.webhooks && options.metrics) {
+    const metrics = options.metrics;
+    const started = process.hrtime.bigint();
+    res.once('finish', () =>
+      metrics.webhookLatency(Number(process.hrtime.bigint() - started) / 1e9, res.statusCode),
+    );
+  }
+  if (!options.webhooks && options.setup && (await options.setup(req, res))) return;
+  // --- end issue #11 ---
   if (url.pathname === WEBHOOK_PATH) {
     if (!options.webhooks) {
       sendJson(res, 503, {

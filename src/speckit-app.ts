@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PgBoss } from 'pg-boss';
-import { createNodeMiddleware, type ProbotOctokit } from 'probot';
+import { createNodeMiddleware, ProbotOctokit } from 'probot';
 import { createApiHandler } from './api/api-handler.ts';
 import { createRunEventHub, type RunEventHub } from './api/events.ts';
 import type { RunCommands } from './api/run-commands-port.ts';
@@ -13,8 +13,9 @@ import { createAppFunction } from './app.ts';
 import { admitTrigger } from './chain/admit-trigger.ts';
 import { type CancelListener, startCancelListener } from './chain/cancel-listener.ts';
 import type { Step } from './chain/chain.ts';
-import { reportRun } from './chain/report-run.ts';
+import { startReconciler } from './chain/reconciler.ts';
 import { createRunCommands } from './chain/run-commands.ts';
+import { createRunProgress } from './chain/run-progress.ts';
 import type { StepHandler } from './chain/step-context.ts';
 import { applyStep } from './chain/steps/apply.ts';
 import { codexStep } from './chain/steps/codex.ts';
@@ -29,6 +30,12 @@ import { createPrismaClient, type PrismaClient } from './db/prisma.ts';
 import { createGitHubAuth, createProbot } from './github/github-app.ts';
 import { createHttpServer } from './http-server.ts';
 import type { Logger } from './logger.ts';
+// --- issue #11 (ship it): metrics, readiness, setup page, retention ---
+import { withGitHubMetrics } from './metrics/github-metrics.ts';
+import { createMetrics, type Metrics } from './metrics/metrics.ts';
+import { createReadiness } from './metrics/readiness.ts';
+import { type RetentionService, startRetention } from './retention/retention.ts';
+import { createSetupHandler } from './setup/setup-app.ts';
 
 export const STEP_HANDLERS: Record<Step, StepHandler> = {
   intake: intakeStep,
@@ -47,11 +54,17 @@ export interface StartOptions {
   Octokit?: typeof ProbotOctokit;
   /** Replaces the run commands behind the API's create/retry/cancel (tests). */
   runCommands?: (deps: { prisma: PrismaClient; boss: PgBoss }) => RunCommands;
+  /** issue #11: the metrics registry to record into (default: a new one per app). */
+  metrics?: Metrics;
+  /** issue #11: where the setup page writes credentials (default `.env` in the working directory). */
+  envFile?: string;
 }
 
 export interface RunningApp {
   url: string | null;
   databaseUrl: string;
+  /** issue #11: this process's metrics (what /metrics serves). */
+  metrics: Metrics;
   stop(): Promise<void>;
 }
 
@@ -62,6 +75,12 @@ export async function startSpeckit(config: Config, options: StartOptions): Promi
     log: (message) => log.info(message),
   });
   const prisma = createPrismaClient(database.url);
+  // --- issue #11 ---
+  const metrics = options.metrics ?? createMetrics();
+  const readiness = createReadiness({
+    prisma,
+    expects: options.workers ? ['queues', 'workers'] : ['queues'],
+  });
   const boss = new PgBoss({
     connectionString: database.url,
     useListenNotify: true,
@@ -74,6 +93,7 @@ export async function startSpeckit(config: Config, options: StartOptions): Promi
   boss.on('error', (error: unknown) => log.error({ err: error }, 'pg-boss error'));
   await boss.start();
   await createQueues(boss, config);
+  readiness.markStarted('queues'); // issue #11
 
   const credentials = Boolean(config.github.appId && config.github.privateKey && config.github.webhookSecret);
   if (!credentials) {
@@ -81,8 +101,13 @@ export async function startSpeckit(config: Config, options: StartOptions): Promi
       'GitHub App credentials are not set (APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET): webhooks are refused and no worker runs',
     );
   }
-  const probot = credentials ? createProbot(config, log, options.Octokit) : null;
+  // issue #11: every GitHub REST call is counted by route and status.
+  const probot = credentials
+    ? createProbot(config, log, withGitHubMetrics(options.Octokit ?? ProbotOctokit, metrics))
+    : null;
   const webhookDeps = { prisma, boss };
+  // issue #7: how often the reconciler settles runs that can no longer progress.
+  const reconcileIntervalMs = Math.max(5_000, config.superviseSeconds * 15_000);
 
   let server: Server | null = null;
   let url: string | null = null;
@@ -107,12 +132,19 @@ export async function startSpeckit(config: Config, options: StartOptions): Promi
           webhooksPath: '/api/github/webhooks',
         })
       : null;
+    metrics.collectFrom({ boss, prisma }); // issue #11: runs and queues, read at scrape time
     server = createHttpServer({
       webhooks,
       checkDatabase: async () => {
         await prisma.$queryRaw`SELECT 1`;
       },
       api,
+      // --- issue #11 ---
+      metrics,
+      readiness,
+      setup: probot
+        ? undefined
+        : createSetupHandler({ config, log, envFile: options.envFile, redirectRoot: !config.apiToken }),
     });
     server.listen(config.port, config.host);
     await once(server, 'listening');
@@ -123,9 +155,13 @@ export async function startSpeckit(config: Config, options: StartOptions): Promi
 
   let workers: Workers | null = null;
   let cancels: CancelListener | null = null;
+  let reconciler: { stop(): Promise<void> } | null = null;
   if (options.workers && probot) {
     const github = createGitHubAuth(probot);
     cancels = await startCancelListener(database.url, log);
+    // issue #7: live reporting, --all continuation and the reconciler.
+    const progress = createRunProgress({ prisma, boss, github, log, config });
+    reconciler = startReconciler({ prisma, boss, github, log, config }, reconcileIntervalMs);
     workers = await startWorkers({
       cancels,
       prisma,
@@ -134,19 +170,41 @@ export async function startSpeckit(config: Config, options: StartOptions): Promi
       config,
       log,
       handlers: STEP_HANDLERS,
-      admit: (deliveryId) => admitTrigger({ prisma, github, log }, deliveryId),
+      admit: (deliveryId) =>
+        admitTrigger({ prisma, github, log, boss, publicUrl: config.publicUrl }, deliveryId),
       // Each step change shows on GitHub; finalize reports the end itself.
-      onRunChanged: async (run) => {
-        if (run.currentStep !== 'finalize' && run.finishedAt === null)
-          await reportRun({ prisma, github }, run);
-      },
+      onRunChanged: progress.onRunChanged,
+      onStepTick: progress.onStepTick,
     });
     log.info({ concurrency: config.concurrency }, 'workers started');
+  }
+
+  // --- issue #11: retention (scheduled pg-boss job) and the worker-only metrics port ---
+  let retention: RetentionService | null = null;
+  if (options.workers) {
+    retention = await startRetention(boss, { prisma, config, log, metrics });
+    // Without credentials no worker runs; the process is still "ready" to be configured.
+    readiness.markStarted('workers');
+  }
+  let metricsServer: Server | null = null;
+  if (!options.web && config.metricsPort !== undefined) {
+    metricsServer = createHttpServer({
+      webhooks: null,
+      checkDatabase: async () => {
+        await prisma.$queryRaw`SELECT 1`;
+      },
+      metrics,
+      readiness,
+    });
+    metricsServer.listen(config.metricsPort, config.host);
+    await once(metricsServer, 'listening');
+    log.info({ port: (metricsServer.address() as AddressInfo).port }, 'metrics server listening');
   }
 
   return {
     url,
     databaseUrl: database.url,
+    metrics,
     /**
      * Graceful: stop taking webhooks and jobs, let active steps finish within
      * the grace period; pg-boss then fails what is still running (so another
@@ -158,9 +216,16 @@ export async function startSpeckit(config: Config, options: StartOptions): Promi
         server.close();
         server.closeAllConnections();
       }
+      // issue #11
+      retention?.stop();
+      if (metricsServer) {
+        metricsServer.close();
+        metricsServer.closeAllConnections();
+      }
       await events?.close();
       await boss.stop({ graceful: true, close: false, timeout: config.shutdownGraceMs });
       await workers?.drain();
+      await reconciler?.stop();
       await cancels?.close();
       await boss.stop({ close: true });
       await prisma.$disconnect();

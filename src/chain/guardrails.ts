@@ -9,12 +9,14 @@ export interface DiffStats {
 }
 
 export interface GuardrailLimits {
+  maxFiles: number;
   maxChangedLines: number;
   maxBytes: number;
   allowWorkflowChanges: boolean;
 }
 
 export const DEFAULT_GUARDRAILS: GuardrailLimits = {
+  maxFiles: 200,
   maxChangedLines: 20_000,
   maxBytes: 10 * 1024 * 1024,
   allowWorkflowChanges: false,
@@ -56,6 +58,11 @@ export function checkGuardrails(stats: DiffStats, limits: GuardrailLimits = DEFA
     problems.push(
       `The diff changes GitHub Actions workflows (${workflows.join(', ')}), which this repository does not allow; ` +
         'allow it in .github/speckit.yml or make that change by hand.',
+    );
+  }
+  if (stats.files.length > limits.maxFiles) {
+    problems.push(
+      `The diff changes ${stats.files.length} files, over the limit of ${limits.maxFiles}; split the phase or raise the limit.`,
     );
   }
   if (stats.changedLines > limits.maxChangedLines) {

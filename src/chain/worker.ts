@@ -152,7 +152,9 @@ async function runStepJob(deps: WorkerDeps, step: Step, runId: string, job: Job<
   // issue #7: live progress while the step runs (best effort).
   const ticker = deps.onStepTick
     ? setInterval(() => {
-        void deps.onStepTick?.(runId, step).catch((error: unknown) => log.debug({ err: error }, 'tick failed'));
+        void deps
+          .onStepTick?.(runId, step)
+          .catch((error: unknown) => log.debug({ err: error }, 'tick failed'));
       }, STEP_TICK_MS)
     : null;
   try {

@@ -12,6 +12,36 @@ export interface CheckRunOutput {
   text?: string;
 }
 
+/** A button on a completed check run (GitHub allows 3; label ≤ 20, identifier ≤ 20, description ≤ 40). */
+export interface CheckRunAction {
+  label: string;
+  identifier: string;
+  description: string;
+}
+
+/** A note on a line of a file in the check run's commit. */
+export interface CheckRunAnnotation {
+  path: string;
+  start_line: number;
+  end_line: number;
+  annotation_level: 'notice' | 'warning' | 'failure';
+  message: string;
+  title?: string;
+}
+
+export const MAX_ACTIONS = 3;
+/** GitHub takes at most 50 annotations per request; more are sent in further updates. */
+export const ANNOTATIONS_PER_REQUEST = 50;
+
+/** Keeps actions within GitHub's limits (count and field lengths). */
+export function limitActions(actions: readonly CheckRunAction[]): CheckRunAction[] {
+  return actions.slice(0, MAX_ACTIONS).map((action) => ({
+    label: action.label.slice(0, 20),
+    identifier: action.identifier.slice(0, 20),
+    description: action.description.slice(0, 40),
+  }));
+}
+
 export function checkRunName(featureKey: string, phaseNumber?: string | null): string {
   return phaseNumber
     ? `${CHECK_RUN_NAME_PREFIX} · ${featureKey} · Phase ${phaseNumber}`
@@ -52,28 +82,84 @@ export async function createCheckRun(
   return Number(response.data.id);
 }
 
+export type CheckRunConclusion = 'success' | 'failure' | 'neutral' | 'cancelled' | 'timed_out';
+
 export type CheckRunUpdate =
   | { status: 'in_progress'; name?: string; output: CheckRunOutput }
   | {
       status: 'completed';
       name?: string;
-      conclusion: 'success' | 'failure' | 'neutral' | 'cancelled' | 'timed_out';
+      conclusion: CheckRunConclusion;
       output: CheckRunOutput;
+      actions?: CheckRunAction[];
+      annotations?: CheckRunAnnotation[];
     };
 
+/**
+ * Updates a check run. Annotations beyond GitHub's 50 per request go in
+ * further updates (GitHub adds them up); actions are kept within the limits.
+ */
 export async function updateCheckRun(
   octokit: Octokit,
   repo: Repo,
   checkRunId: number,
   update: CheckRunUpdate,
 ): Promise<void> {
+  const {
+    annotations = [],
+    actions,
+    ...rest
+  } = update.status === 'completed' ? update : { ...update, annotations: undefined, actions: undefined };
+  const output = limitOutput(update.output);
+  const batches: CheckRunAnnotation[][] = [];
+  for (let i = 0; i < annotations.length; i += ANNOTATIONS_PER_REQUEST)
+    batches.push(annotations.slice(i, i + ANNOTATIONS_PER_REQUEST));
   await octokit.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
     ...repoParams(repo),
     check_run_id: checkRunId,
-    ...update,
+    ...rest,
     ...(update.status === 'completed' ? { completed_at: new Date().toISOString() } : {}),
-    output: limitOutput(update.output),
+    ...(actions ? { actions: limitActions(actions) } : {}),
+    output: { ...output, ...(batches[0] ? { annotations: batches[0] } : {}) },
   });
+  for (const batch of batches.slice(1)) {
+    await octokit.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
+      ...repoParams(repo),
+      check_run_id: checkRunId,
+      output: { title: output.title, summary: output.summary, annotations: batch },
+    });
+  }
+}
+
+/** A completed check run on another commit (the pushed head of the PR), found by run id first. */
+export async function createCompletedCheckRun(
+  octokit: Octokit,
+  repo: Repo,
+  params: {
+    name: string;
+    headSha: string;
+    runId: string;
+    detailsUrl?: string;
+    conclusion: CheckRunConclusion;
+    output: CheckRunOutput;
+    actions?: CheckRunAction[];
+  },
+): Promise<number> {
+  const existing = await findCheckRun(octokit, repo, params.headSha, params.runId);
+  if (existing !== null) return existing;
+  const response = await octokit.request('POST /repos/{owner}/{repo}/check-runs', {
+    ...repoParams(repo),
+    name: params.name,
+    head_sha: params.headSha,
+    external_id: params.runId,
+    status: 'completed',
+    conclusion: params.conclusion,
+    completed_at: new Date().toISOString(),
+    ...(params.detailsUrl ? { details_url: params.detailsUrl } : {}),
+    ...(params.actions ? { actions: limitActions(params.actions) } : {}),
+    output: limitOutput(params.output),
+  });
+  return Number(response.data.id);
 }
 
 function limitOutput(output: CheckRunOutput): CheckRunOutput {

@@ -1,5 +1,5 @@
-// Issue comments and reactions.
-import { type Octokit, type Repo, repoParams } from './octokit.ts';
+// Issue comments, reactions and labels.
+import { isNotFound, type Octokit, type Repo, repoParams } from './octokit.ts';
 
 export async function addEyesReaction(octokit: Octokit, repo: Repo, commentId: number): Promise<void> {
   // GitHub answers 200 instead of 201 when the reaction exists: safe to repeat.
@@ -35,4 +35,22 @@ export async function updateComment(
     comment_id: commentId,
     body,
   });
+}
+
+/** Removes a label from an issue or pull request; a label already gone is fine. */
+export async function removeLabel(
+  octokit: Octokit,
+  repo: Repo,
+  issueNumber: number,
+  name: string,
+): Promise<void> {
+  try {
+    await octokit.request('DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', {
+      ...repoParams(repo),
+      issue_number: issueNumber,
+      name,
+    });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
 }

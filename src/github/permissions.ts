@@ -1,4 +1,7 @@
-// Who may start runs: collaborators with write, maintain or admin access.
+// Who may do what: run, retry and cancel need write, maintain or admin access;
+// plan, status and help are open to anyone who can comment.
+import type { CommandName } from '../commands/parse-command.ts';
+import { COMMAND_ACCESS } from '../commands/parse-command.ts';
 import { type Octokit, type Repo, repoParams } from './octokit.ts';
 
 const ALLOWED_ROLES = new Set(['admin', 'maintain', 'write']);
@@ -12,6 +15,12 @@ export async function getRepositoryRole(octokit: Octokit, repo: Repo, username: 
   return response.data.role_name || response.data.permission;
 }
 
+/** Whether `role` may start, retry or cancel runs. */
 export function mayRun(role: string): boolean {
   return ALLOWED_ROLES.has(role);
+}
+
+/** Whether `command` needs write access (then ask GitHub for the role). */
+export function needsWriteAccess(command: CommandName): boolean {
+  return COMMAND_ACCESS[command] === 'write';
 }

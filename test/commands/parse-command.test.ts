@@ -5,21 +5,21 @@ describe('parseCommand', () => {
   it('reads `/speckit run <feature>` from the first line', () => {
     expect(parseCommand('/speckit run 001-demo\nplease and thanks')).toEqual({
       kind: 'command',
-      command: { name: 'run', featureKey: '001-demo', codexMode: null },
+      command: { name: 'run', featureKey: '001-demo', codexMode: null, all: false, draft: false },
     });
   });
 
   it('accepts CRLF, surrounding spaces and a BOM', () => {
     expect(parseCommand('\uFEFF  /speckit   run   001-demo  \r\nmore')).toEqual({
       kind: 'command',
-      command: { name: 'run', featureKey: '001-demo', codexMode: null },
+      command: { name: 'run', featureKey: '001-demo', codexMode: null, all: false, draft: false },
     });
   });
 
   it('leaves a run without a feature for intake to resolve', () => {
     expect(parseCommand('/speckit run')).toEqual({
       kind: 'command',
-      command: { name: 'run', featureKey: null, codexMode: null },
+      command: { name: 'run', featureKey: null, codexMode: null, all: false, draft: false },
     });
   });
 
@@ -67,7 +67,7 @@ describe('parseCommand', () => {
   it('reads the Codex mode flag of a run', () => {
     expect(parseCommand('/speckit run 001-demo --cloud')).toEqual({
       kind: 'command',
-      command: { name: 'run', featureKey: '001-demo', codexMode: 'cloud' },
+      command: { name: 'run', featureKey: '001-demo', codexMode: 'cloud', all: false, draft: false },
     });
     expect(parseCommand('/speckit run --local 001-demo')).toMatchObject({ command: { codexMode: 'local' } });
     expect(parseCommand('/speckit run 001-demo --cloud --local').kind).toBe('invalid');
@@ -77,5 +77,62 @@ describe('parseCommand', () => {
 
   it('refuses more than one feature', () => {
     expect(parseCommand('/speckit run a b').kind).toBe('invalid');
+  });
+
+  it('reads only the first non-empty line, never a quote or a code block', () => {
+    expect(parseCommand('\n\n  /speckit help\n')).toEqual({ kind: 'command', command: { name: 'help' } });
+    expect(parseCommand('> /speckit run 001-demo')).toEqual({ kind: 'none' });
+    expect(parseCommand('```\n/speckit run 001-demo\n```')).toEqual({ kind: 'none' });
+    expect(parseCommand('~~~\n/speckit run 001-demo\n~~~')).toEqual({ kind: 'none' });
+    expect(parseCommand('    /speckit run 001-demo')).toEqual({ kind: 'none' });
+    expect(parseCommand('\t/speckit run 001-demo')).toEqual({ kind: 'none' });
+  });
+
+  it('is case-insensitive in the verb and options, not in the feature', () => {
+    expect(parseCommand('/SPECKIT Run 001-Demo --ALL --Draft')).toEqual({
+      kind: 'command',
+      command: { name: 'run', featureKey: '001-Demo', codexMode: null, all: true, draft: true },
+    });
+  });
+
+  it('reads --all and --draft, once each', () => {
+    expect(parseCommand('/speckit run --all 001-demo --draft --local')).toMatchObject({
+      command: { all: true, draft: true, codexMode: 'local' },
+    });
+    expect(parseCommand('/speckit run 001-demo --all --all').kind).toBe('invalid');
+  });
+
+  it('reads status with an optional feature', () => {
+    expect(parseCommand('/speckit status')).toEqual({
+      kind: 'command',
+      command: { name: 'status', featureKey: null },
+    });
+    expect(parseCommand('/speckit status 001-demo')).toEqual({
+      kind: 'command',
+      command: { name: 'status', featureKey: '001-demo' },
+    });
+    expect(parseCommand('/speckit status 001-demo --all').kind).toBe('invalid');
+  });
+
+  it('reads retry and cancel with a run id, a feature or nothing', () => {
+    const id = '0F8FAD5B-D9CB-469F-A165-70867728950E';
+    expect(parseCommand(`/speckit retry ${id}`)).toEqual({
+      kind: 'command',
+      command: { name: 'retry', target: { kind: 'run', runId: id.toLowerCase() } },
+    });
+    expect(parseCommand('/speckit cancel 001-demo')).toEqual({
+      kind: 'command',
+      command: { name: 'cancel', target: { kind: 'feature', featureKey: '001-demo' } },
+    });
+    expect(parseCommand('/speckit cancel')).toEqual({
+      kind: 'command',
+      command: { name: 'cancel', target: null },
+    });
+    expect(parseCommand('/speckit retry a b').kind).toBe('invalid');
+    expect(parseCommand('/speckit retry ../x').kind).toBe('invalid');
+  });
+
+  it('refuses arguments to help', () => {
+    expect(parseCommand('/speckit help me').kind).toBe('invalid');
   });
 });

@@ -96,7 +96,7 @@ describe('the installation token', () => {
     const scan = (where: string, text: string) => {
       for (const secret of secrets) if (text.includes(secret)) leaks.push(where);
     };
-    logLines.forEach((line, i) => scan(`log line ${i}`, line));
+    for (const [i, line] of logLines.entries()) scan(`log line ${i}`, line);
     for (const dir of [path.join(harness.root, 'workspaces'), path.join(harness.root, 'artifacts')]) {
       for (const file of await filesUnder(dir)) scan(file, await readFile(file, 'latin1'));
     }

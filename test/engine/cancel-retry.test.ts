@@ -123,7 +123,11 @@ describe('retry', () => {
       const run = await harness.prisma.specWorkflowRun.findUniqueOrThrow({ where: { id: failed.id } });
       return ['succeeded', 'failed'].includes(run.status) ? run : null;
     }, 60_000);
-    expect(resumed, `${resumed.errorStep}: ${resumed.errorMessage}`).toMatchObject({ status: 'succeeded', conclusion: 'success', errorMessage: null });
+    expect(resumed, `${resumed.errorStep}: ${resumed.errorMessage}`).toMatchObject({
+      status: 'succeeded',
+      conclusion: 'success',
+      errorMessage: null,
+    });
     const attempts = await harness.prisma.specWorkflowTaskState.findMany({
       where: { runId: failed.id },
       orderBy: { id: 'asc' },

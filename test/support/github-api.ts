@@ -29,6 +29,8 @@ export interface FakeGitHubRepo {
   branchSha: (branch: string) => Promise<string | null>;
   /** A file's text at a ref, for GET /contents; read from the bare repository. */
   readFile?: (ref: string, path: string) => Promise<string | null>;
+  /** False once the app was uninstalled: GET /app/installations/{id} answers 404. */
+  installed?: () => boolean;
 }
 
 export interface FakeGitHub {
@@ -38,6 +40,8 @@ export interface FakeGitHub {
   checkRuns: Map<number, any>;
   pulls: any[];
   comments: Map<number, any>;
+  /** Labels on issues and pull requests, by number (DELETE removes from here). */
+  labels: Map<number, string[]>;
   handle(method: string, pathWithQuery: string, body: Body): Promise<Reply>;
   /** Makes the next `times` matching requests fail with `status` (a GitHub outage, a 5xx). */
   injectFault(fault: { method: string; path: RegExp; status: number; times: number }): void;
@@ -61,11 +65,52 @@ export function createFakeGitHub(repo: FakeGitHubRepo): FakeGitHub {
   const pulls: any[] = [];
   const faults: { method: string; path: RegExp; status: number; times: number }[] = [];
   const faultsServed: RecordedRequest[] = [];
+  const labels = new Map<number, string[]>();
   let nextId = 1000;
   const base = `/repos/${repo.owner}/${repo.name}`;
   const notFound: Reply = [404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' }];
 
   const routes: Route[] = [
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/app/installations/${repo.installationId}$`),
+      reply: () =>
+        repo.installed?.() === false
+          ? notFound
+          : [
+              200,
+              {
+                id: repo.installationId,
+                account: { login: repo.owner, type: 'Organization' },
+                app_id: 1,
+                target_type: 'Organization',
+                repository_selection: 'all',
+                permissions: { checks: 'write', contents: 'write', issues: 'write', pull_requests: 'write' },
+                events: ['issue_comment', 'pull_request', 'check_run'],
+              },
+            ],
+    },
+    {
+      method: 'DELETE',
+      pattern: new RegExp(`^${base}/issues/(\\d+)/labels/([^/]+)$`),
+      reply: (match) => {
+        const number = Number(match[1]);
+        const name = decodeURIComponent(match[2] ?? '');
+        const current = labels.get(number) ?? [];
+        if (!current.includes(name)) return [404, { message: 'Label does not exist' }];
+        const remaining = current.filter((label) => label !== name);
+        labels.set(number, remaining);
+        return [200, remaining.map((label) => ({ name: label, color: 'ededed', default: false }))];
+      },
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${base}/pulls/(\\d+)$`),
+      reply: (match) => {
+        const pr = pulls.find((p) => p.number === Number(match[1]));
+        return pr ? [200, pr] : notFound;
+      },
+    },
     {
       method: 'POST',
       pattern: new RegExp(`^/app/installations/${repo.installationId}/access_tokens$`),
@@ -265,6 +310,7 @@ export function createFakeGitHub(repo: FakeGitHubRepo): FakeGitHub {
     checkRuns,
     pulls,
     comments,
+    labels,
     faultsServed,
     injectFault(fault) {
       faults.push({ ...fault });

@@ -49,7 +49,7 @@ export const applyStep: StepHandler = async (run, ctx) => {
     throw error;
   }
 
-  const relative = tasksPath(run.featureKey);
+  const relative = discovered.tasksPath ?? tasksPath(run.featureKey);
   const file = path.join(dir, relative);
   // The patch came from Codex: never follow a tasks.md it turned into a link.
   if (!(await lstat(file).catch(() => null))?.isFile()) {
@@ -83,7 +83,18 @@ export const applyStep: StepHandler = async (run, ctx) => {
 
   const { patch } = await diffWorkingTree(dir);
   const stats = diffStats(codex.patch);
-  const problems = checkGuardrails(stats, DEFAULT_GUARDRAILS);
+  const limits = discovered.repoConfig;
+  const problems = checkGuardrails(
+    stats,
+    limits
+      ? {
+          ...DEFAULT_GUARDRAILS,
+          maxFiles: limits.maxFiles,
+          maxChangedLines: limits.maxLines,
+          allowWorkflowChanges: limits.allowWorkflowChanges,
+        }
+      : DEFAULT_GUARDRAILS,
+  );
   if (problems.length > 0) {
     throw new NonRetryableError(
       `${problems.join(' ')} The Codex patch is kept as the run's codex.patch artifact.`,

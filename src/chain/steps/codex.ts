@@ -70,9 +70,11 @@ export const codexStepInputFromRun: CodexStepInputResolver = async (run, ctx) =>
         select: { trigger: true },
       })
     : null;
+  // The command's flag wins, then the repository's .github/speckit.yml, then the server's CODEX_MODE.
+  const repoConfig = (await loadDiscoverOutput(ctx, run.id)).repoConfig;
   return {
-    mode: codexModeFromTrigger(delivery?.trigger) ?? ctx.config.codex.mode,
-    cloudEnv: ctx.config.codex.cloudEnv,
+    mode: codexModeFromTrigger(delivery?.trigger) ?? repoConfig?.codexMode ?? ctx.config.codex.mode,
+    cloudEnv: repoConfig?.cloudEnv ?? ctx.config.codex.cloudEnv,
   };
 };
 
@@ -163,7 +165,7 @@ export function createCodexStep(resolveInput: CodexStepInputResolver = codexStep
       auth,
     });
     const startSha = await headSha(ctx.workspaceDir);
-    const relative = tasksPath(run.featureKey);
+    const relative = discovered.tasksPath ?? tasksPath(run.featureKey);
     const featureDir = path.join(ctx.workspaceDir, path.dirname(relative));
     const doc = parseTasks(await readFile(path.join(ctx.workspaceDir, relative), 'utf8'));
     const phase =
@@ -190,7 +192,8 @@ export function createCodexStep(resolveInput: CodexStepInputResolver = codexStep
       if (input.mode === 'cloud') {
         return await runCloud(run, ctx, { codexBin, env, prompt, startSha, input, discovered });
       }
-      return await runLocal(run, ctx, { codexBin, env, prompt, startSha, runAs, childHome });
+      const model = discovered.repoConfig?.codexModel ?? ctx.config.codex.model;
+      return await runLocal(run, ctx, { codexBin, model, env, prompt, startSha, runAs, childHome });
     } finally {
       await rm(childHome, { recursive: true, force: true }).catch(() => undefined);
     }
@@ -201,6 +204,8 @@ export const codexStep: StepHandler = createCodexStep();
 
 interface LocalRun {
   codexBin: string;
+  /** The repository's model (.github/speckit.yml), else CODEX_MODEL; unset keeps config.toml's. */
+  model: string | undefined;
   env: Record<string, string>;
   prompt: string;
   startSha: string;
@@ -224,7 +229,7 @@ async function runLocal(run: Run, ctx: StepContext, params: LocalRun): Promise<S
   const runner = localCodexRunner({
     codexBin: params.codexBin,
     env: params.env,
-    ...(ctx.config.codex.model ? { model: ctx.config.codex.model } : {}),
+    ...(params.model ? { model: params.model } : {}),
     logPath,
     lastMessagePath,
     timeoutMs: ctx.config.codex.timeoutMs,

@@ -21,6 +21,22 @@ export const discoverOutput = z.object({
   /** The feature's title (tasks.md `# Tasks: …` or spec.md's first heading). */
   featureTitle: z.string().nullable().default(null),
   warnings: z.array(z.object({ line: z.number(), message: z.string() })).default([]),
+  /** The repository's `.github/speckit.yml` as it was when the run started (defaults when absent). */
+  repoConfig: z
+    .object({
+      draft: z.boolean(),
+      labels: z.array(z.string()),
+      maxFiles: z.number(),
+      maxLines: z.number(),
+      allowWorkflowChanges: z.boolean(),
+      codexMode: z.enum(['local', 'cloud']).nullable(),
+      codexModel: z.string().nullable(),
+      cloudEnv: z.string().nullable(),
+    })
+    .nullable()
+    .default(null),
+  /** Where tasks.md is, relative to the repository (the specs directory is configurable). */
+  tasksPath: z.string().nullable().default(null),
 });
 export type DiscoverOutput = z.infer<typeof discoverOutput>;
 

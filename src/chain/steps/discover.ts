@@ -6,6 +6,7 @@ import { UserError } from '../../errors.ts';
 import { cloneRepository, headSha } from '../../git/workspace.ts';
 import { parseRepository } from '../../github/octokit.ts';
 import { findLatestPullRequest } from '../../github/pull-requests.ts';
+import { loadRepoConfig } from '../../repo-config/index.ts';
 import { findNextPhase, pendingTasks } from '../../spec-kit/find-next-phase.ts';
 import { parseTasks } from '../../spec-kit/parse-tasks.ts';
 import type { Phase, TasksDocument } from '../../spec-kit/types.ts';
@@ -16,8 +17,8 @@ import { gitAuth, resolveSourceBranch } from './workspace-source.ts';
 
 export const SPECS_DIR = 'specs';
 
-export function tasksPath(featureKey: string): string {
-  return `${SPECS_DIR}/${featureKey}/tasks.md`;
+export function tasksPath(featureKey: string, specsDir = SPECS_DIR): string {
+  return `${specsDir.replace(/\/+$/, '')}/${featureKey}/tasks.md`;
 }
 
 export const discoverStep: StepHandler = async (run, ctx) => {
@@ -25,16 +26,19 @@ export const discoverStep: StepHandler = async (run, ctx) => {
   await reportRun(ctx, run);
   const auth = await gitAuth(run, ctx);
   const octokit = await ctx.github.octokit(Number(run.installationId));
-  const latestPr = await findLatestPullRequest(octokit, parseRepository(run.repository), run.branchName);
+  const repo = parseRepository(run.repository);
+  // An invalid .github/speckit.yml fails the run here, naming the field and the problem.
+  const repoConfig = await loadRepoConfig(octokit, repo, run.defaultBranch);
+  const latestPr = await findLatestPullRequest(octokit, repo, run.branchName);
   // The feature's last PR was closed (merged or not) and none is open: start
   // afresh from the base instead of building on the old commits.
   const startAfresh = latestPr !== null && latestPr.state === 'closed';
   const source = await resolveSourceBranch(run, auth, { startAfresh });
   await cloneRepository({ cloneUrl: run.cloneUrl, dir: ctx.workspaceDir, branch: source.branch, auth });
   const baseSha = await headSha(ctx.workspaceDir);
-  const relative = tasksPath(run.featureKey);
+  const relative = tasksPath(run.featureKey, repoConfig.specsDir);
   const file = path.join(ctx.workspaceDir, relative);
-  const text = await readTasksFile(ctx.workspaceDir, file, relative, source.branch);
+  const text = await readTasksFile(ctx.workspaceDir, file, relative, source.branch, repoConfig.specsDir);
   const doc = parseTasks(text);
   assertHasTasks(doc, relative);
   // A phase forced through the API is kept; otherwise the first with pending tasks.
@@ -46,6 +50,17 @@ export const discoverStep: StepHandler = async (run, ctx) => {
     baseSha,
     featureTitle: doc.title?.replace(/^Tasks:\s*/i, '').trim() || null,
     warnings: doc.warnings,
+    tasksPath: relative,
+    repoConfig: {
+      draft: repoConfig.pullRequest.draft,
+      labels: [...repoConfig.pullRequest.labels],
+      maxFiles: repoConfig.diffLimits.maxFiles,
+      maxLines: repoConfig.diffLimits.maxLines,
+      allowWorkflowChanges: repoConfig.allowWorkflowChanges,
+      codexMode: repoConfig.codex.mode ?? null,
+      codexModel: repoConfig.codex.model ?? null,
+      cloudEnv: repoConfig.codex.cloudEnv ?? null,
+    },
   };
   if (!phase) {
     return {
@@ -80,7 +95,13 @@ function forcedPhase(doc: TasksDocument, number: string, relative: string): Phas
   return phase;
 }
 
-async function readTasksFile(root: string, file: string, relative: string, branch: string): Promise<string> {
+async function readTasksFile(
+  root: string,
+  file: string,
+  relative: string,
+  branch: string,
+  specsDir: string,
+): Promise<string> {
   const info = await stat(file).catch(() => null);
   // specs/<feature> must not lead outside the repository through a symlink.
   const real = info ? await realpath(file) : null;
@@ -88,12 +109,12 @@ async function readTasksFile(root: string, file: string, relative: string, branc
     throw new UserError(`\`${relative}\` resolves outside the repository (a symlink); refusing to read it.`);
   }
   if (!info?.isFile()) {
-    const features = await readdir(path.join(root, SPECS_DIR), { withFileTypes: true }).catch(() => []);
+    const features = await readdir(path.join(root, specsDir), { withFileTypes: true }).catch(() => []);
     const names = features.filter((entry) => entry.isDirectory()).map((entry) => `\`${entry.name}\``);
     const known =
       names.length > 0
         ? `Features on \`${branch}\`: ${names.join(', ')}.`
-        : `\`${SPECS_DIR}/\` is empty or missing on \`${branch}\`.`;
+        : `\`${specsDir}/\` is empty or missing on \`${branch}\`.`;
     throw new UserError(
       `\`${relative}\` was not found on \`${branch}\`. ${known} Create it with Spec Kit's /tasks command, or name an existing feature.`,
     );

@@ -30,6 +30,7 @@ import { renderBotBlock, replaceBotBlock } from '../../github/render/pull-reques
 import { phaseLabel } from '../../github/render/run-report.ts';
 import { loadStepOutput, type Run } from '../runs.ts';
 import type { StepContext, StepHandler } from '../step-context.ts';
+import { runTriggerOptions } from '../trigger-options.ts';
 import { type ApplyOutput, applyOutput, BOT_IDENTITY, RUN_TRAILER } from './commit-spec.ts';
 import { type DiscoverOutput, loadDiscoverOutput } from './discover-output.ts';
 import { gitAuth, loadWarnings } from './workspace-source.ts';
@@ -74,8 +75,8 @@ export const publishStep: StepHandler = async (run, ctx) => {
     title: `${run.featureKey}: ${discovered.featureTitle ?? run.featureKey}`,
     body: block,
     updateBody: (current) => replaceBotBlock(current, block),
-    draft: false,
-    labels: [PR_LABEL],
+    draft: discovered.repoConfig?.draft === true || (await runTriggerOptions(ctx.prisma, run)).draft === true,
+    labels: [PR_LABEL, ...(discovered.repoConfig?.labels ?? [])],
   });
   const prResponse = path.join(ctx.artifacts.dir, 'pull-request.json');
   await writeFile(prResponse, JSON.stringify(pr.response ?? { number: pr.number, url: pr.url }, null, 2));

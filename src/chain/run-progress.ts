@@ -1,0 +1,75 @@
+// Live reporting from a worker process: every step change is shown at once;
+// while a step runs (Codex can take many minutes) the check run and the
+// progress comment are refreshed at most once every few seconds. After a run
+// ends, `--all` starts the next phase. Everything shown is read back from the
+// database, so the report is right whichever process makes it.
+import type { PgBoss } from 'pg-boss';
+import type { Logger } from 'pino';
+import type { PrismaClient } from '../db/prisma.ts';
+import type { GitHubAuth } from '../github/octokit.ts';
+import { isTerminal, type RunStatus, type Step } from './chain.ts';
+import { continueAfterSuccess } from './next-phase.ts';
+import { type ReportDeps, reportRun } from './report-run.ts';
+import { loadRun, type Run } from './runs.ts';
+
+/** At most one in-progress update per run this often (step changes are always shown). */
+export const PROGRESS_MIN_INTERVAL_MS = 5_000;
+
+export interface RunProgressDeps {
+  prisma: PrismaClient;
+  boss: PgBoss;
+  github: GitHubAuth;
+  log: Logger;
+  config?: ReportDeps['config'];
+}
+
+export interface RunProgress {
+  /** After a committed transition: report the new step now; after the end, continue `--all`. */
+  onRunChanged(run: Run): Promise<void>;
+  /** While `step` of `runId` runs: a throttled refresh (live Codex activity, tokens). */
+  onStepTick(runId: string, step: Step): Promise<void>;
+}
+
+export function createRunProgress(
+  deps: RunProgressDeps,
+  minIntervalMs = PROGRESS_MIN_INTERVAL_MS,
+  now: () => number = Date.now,
+): RunProgress {
+  const lastReport = new Map<string, number>();
+  const inFlight = new Set<string>();
+  const reportDeps = {
+    prisma: deps.prisma,
+    github: deps.github,
+    ...(deps.config ? { config: deps.config } : {}),
+  };
+
+  return {
+    async onRunChanged(run) {
+      if (run.finishedAt !== null || isTerminal(run.status as RunStatus)) {
+        lastReport.delete(run.id);
+        // finalize reported the end itself; --all goes on with the next phase.
+        const started = await continueAfterSuccess(deps, run);
+        if (started === 'accepted') deps.log.info({ runId: run.id }, 'next phase started (--all)');
+        return;
+      }
+      // finalize reports the end itself.
+      if (run.currentStep === 'finalize') return;
+      lastReport.set(run.id, now());
+      await reportRun(reportDeps, run);
+    },
+    async onStepTick(runId, step) {
+      if (step !== 'codex' || inFlight.has(runId)) return;
+      const last = lastReport.get(runId) ?? 0;
+      if (now() - last < minIntervalMs) return;
+      inFlight.add(runId);
+      try {
+        const run = await loadRun(deps.prisma, runId);
+        if (!run || isTerminal(run.status as RunStatus) || run.currentStep !== step) return;
+        lastReport.set(runId, now());
+        await reportRun(reportDeps, run);
+      } finally {
+        inFlight.delete(runId);
+      }
+    },
+  };
+}

@@ -175,6 +175,7 @@ export async function startSpeckit(config: Config, options: StartOptions): Promi
       // Each step change shows on GitHub; finalize reports the end itself.
       onRunChanged: progress.onRunChanged,
       onStepTick: progress.onStepTick,
+      metrics,
     });
     log.info({ concurrency: config.concurrency }, 'workers started');
   }

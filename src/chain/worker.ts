@@ -10,6 +10,7 @@ import type { Config } from '../config.ts';
 import type { PrismaClient } from '../db/prisma.ts';
 import { errorCode, errorMessage, isPermanent } from '../errors.ts';
 import { type GitHubAuth, isInstallationGone } from '../github/octokit.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { createArtifactWriter } from './artifacts.ts';
 import type { CancelListener } from './cancel-listener.ts';
 import { DEAD_LETTER_QUEUE, isStep, queueName, runIdForTrigger, STEPS, type Step } from './chain.ts';
@@ -31,6 +32,8 @@ export interface WorkerDeps {
   onRunChanged?: (run: Run) => Promise<void>;
   /** Aborts a running step when its run is cancelled from anywhere. */
   cancels: CancelListener;
+  /** Step durations, settled runs and Codex tokens for /metrics. */
+  metrics?: Pick<Metrics, 'stepDuration' | 'runFinished' | 'codexTokens'>;
   // issue #7: a throttled live refresh while a step runs (the callee throttles).
   /** Called every few seconds while a step runs. */
   onStepTick?: (runId: string, step: Step) => Promise<void>;
@@ -149,6 +152,7 @@ async function runStepJob(deps: WorkerDeps, step: Step, runId: string, job: Job<
   const artifacts = await createArtifactWriter(prisma, config.artifactsDir, runId, step, begun.attempt);
   const handler = deps.handlers[step];
   const cancel = deps.cancels.watch(runId);
+  const started = performance.now();
   // issue #7: live progress while the step runs (best effort).
   const ticker = deps.onStepTick
     ? setInterval(() => {
@@ -169,10 +173,15 @@ async function runStepJob(deps: WorkerDeps, step: Step, runId: string, job: Job<
       artifacts,
     });
     const run = await commitTransition(prisma, boss, begun, outcome);
+    const seconds = (performance.now() - started) / 1000;
     if (!run) {
+      deps.metrics?.stepDuration(step, seconds, 'superseded');
       log.warn('attempt superseded by a takeover; its result is discarded');
       return;
     }
+    deps.metrics?.stepDuration(step, seconds, 'succeeded');
+    recordCodexTokens(deps, outcome.output?.usage);
+    if (run.finishedAt !== null) deps.metrics?.runFinished(run.status, run.conclusion);
     log.info({ next: run.currentStep, status: run.status }, 'step succeeded');
     // A workspace is kept after a failure, for inspection.
     await rm(workspaceDir, { recursive: true, force: true });
@@ -193,6 +202,7 @@ async function runStepJob(deps: WorkerDeps, step: Step, runId: string, job: Job<
         }
       : { code: errorCode(error), message: errorMessage(error) };
     log.error({ err: error, permanent, retryCount: job.retryCount }, 'step failed');
+    deps.metrics?.stepDuration(step, (performance.now() - started) / 1000, 'failed');
     const settled = await recordFailure(prisma, boss, begun, failure, permanent);
     if (!settled) throw error;
   } finally {
@@ -229,5 +239,17 @@ async function settleDeadLetter(deps: WorkerDeps, job: JobWithMetadata<unknown>)
       data: { status: 'failed', finishedAt: new Date(), payload: { error_code: 'abandoned', message } },
     });
     await failRun(tx, deps.boss, run, source, { code: 'abandoned', message });
+  });
+}
+
+function recordCodexTokens(deps: WorkerDeps, usage: unknown): void {
+  if (!deps.metrics || !usage || typeof usage !== 'object') return;
+  const u = usage as Record<string, unknown>;
+  const count = (value: unknown) => (typeof value === 'number' ? value : 0);
+  deps.metrics.codexTokens({
+    input: count(u.inputTokens),
+    cachedInput: count(u.cachedInputTokens),
+    output: count(u.outputTokens),
+    reasoning: count(u.reasoningTokens),
   });
 }

@@ -66,11 +66,7 @@ describe('GET /metrics', () => {
       return found?.finishedAt ? found : null;
     }, 90_000);
 
-    // What the chain's workers record (wired in src/chain by its owners).
-    const metrics = harness.app.metrics;
-    metrics.runFinished(run.status, run.conclusion);
-    metrics.stepDuration('codex', 4.2, 'succeeded');
-    metrics.codexTokens({ input: 1200, cachedInput: 200, output: 300, reasoning: 50 });
+    // The workers recorded step durations, the settled run and Codex's tokens themselves.
 
     const scrape = await fetch(`${harness.app.url}/metrics`);
     expect(scrape.status).toBe(200);
@@ -86,15 +82,17 @@ describe('GET /metrics', () => {
     );
     // Step duration histogram.
     expect(body).toContain('# TYPE speckit_step_duration_seconds histogram');
-    expect(body).toContain('speckit_step_duration_seconds_count{step="codex",outcome="succeeded"} 1');
+    for (const step of ['intake', 'discover', 'codex', 'apply', 'publish', 'finalize']) {
+      expect(body).toContain(`speckit_step_duration_seconds_count{step="${step}",outcome="succeeded"} 1`);
+    }
     // Queue depth and age for every step queue.
     for (const step of ['intake', 'discover', 'codex', 'apply', 'publish', 'finalize']) {
       expect(body).toContain(`speckit_queue_jobs{queue="speckit.${step}",state="ready"}`);
       expect(body).toContain(`speckit_queue_oldest_job_age_seconds{queue="speckit.${step}"}`);
     }
     // Codex tokens by type.
-    expect(body).toContain('speckit_codex_tokens_total{type="input"} 1200');
-    expect(body).toContain('speckit_codex_tokens_total{type="reasoning"} 50');
+    expect(body).toMatch(/speckit_codex_tokens_total\{type="input"\} [1-9]\d*/);
+    expect(body).toMatch(/speckit_codex_tokens_total\{type="output"\} [1-9]\d*/);
     // GitHub calls by route template and status, counted by the Octokit plugin.
     const calls = series(body, 'speckit_github_requests_total');
     expect(calls).toEqual(

@@ -11,6 +11,7 @@ import {
   type CheckRunUpdate,
   checkRunName,
   createCompletedCheckRun,
+  findCheckRun,
   updateCheckRun,
 } from '../github/check-runs.ts';
 import { updateComment } from '../github/comments.ts';
@@ -230,7 +231,14 @@ export async function reportRun(deps: ReportDeps, run: Run, final?: FinalReport)
         actions,
         annotations: review.annotations,
       };
-      if (final.onPullRequestHead && run.prUrl && run.headSha && run.headSha !== checkedSha) {
+      if (
+        final.onPullRequestHead &&
+        run.prUrl &&
+        run.headSha &&
+        run.headSha !== checkedSha &&
+        // A repeated finalize finds the one it made (same external_id on that commit).
+        (await findCheckRun(octokit, repo, run.headSha, run.id)) === null
+      ) {
         await createCompletedCheckRun(octokit, repo, {
           name,
           headSha: run.headSha,

@@ -76,7 +76,10 @@ async function run(feature: string) {
       where: { triggerDeliveryId: deliveryId },
     });
     return found && ['succeeded', 'failed', 'cancelled'].includes(found.status) ? found : null;
-  }, 90_000);
+  }, 90_000).then((found) => {
+    if (found.status === 'failed') console.log(`${feature} failed at ${found.errorStep}: ${found.errorMessage}`);
+    return found;
+  });
 }
 
 const prCreates = (head: string) =>

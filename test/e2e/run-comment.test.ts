@@ -88,7 +88,13 @@ describe('a /speckit run comment', () => {
     const final = checkRunCalls.at(-1)!.body;
     expect(final.conclusion).toBe('success');
     expect(final.output.summary).toContain('https://github.com/Codertocat/Hello-World/pull/1');
-    expect(github.checkRuns.size).toBe(1);
+    // One check run for the run, and a completed one on the PR's new head commit.
+    const checkRuns = [...github.checkRuns.values()];
+    expect(checkRuns.map((c) => [c.head_sha, c.status, c.conclusion])).toEqual([
+      [masterBefore, 'completed', 'success'],
+      [run.headSha, 'completed', 'success'],
+    ]);
+    expect(checkRuns.every((c) => c.external_id === run.id)).toBe(true);
     expect(github.unmatched).toEqual([]);
 
     // The pull request: head speckit/001-demo into the default branch.

@@ -113,9 +113,13 @@ describe('a worker killed in the middle of the Codex step', () => {
     expect(log[1]?.sha).toBe(masterBefore);
     expect(log.filter((commit) => commit.body.includes(`Speckit-Run: ${run.id}`))).toHaveLength(1);
     expect(github.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/pulls'))).toHaveLength(1);
-    expect(github.checkRuns.size).toBe(1);
-    const [checkRun] = [...github.checkRuns.values()];
-    expect(checkRun).toMatchObject({ status: 'completed', conclusion: 'success', external_id: run.id });
+    // One check run for the run, plus the completed one on the PR's head commit.
+    const checkRuns = [...github.checkRuns.values()];
+    expect(checkRuns).toHaveLength(2);
+    for (const checkRun of checkRuns) {
+      expect(checkRun).toMatchObject({ status: 'completed', conclusion: 'success', external_id: run.id });
+    }
+    expect(checkRuns[1]?.head_sha).toBe(run.headSha);
     expect(github.comments.size).toBe(1);
     expect(github.unmatched).toEqual([]);
     expect(findProcesses('codex', 'exec', harness.root)).toEqual([]);

@@ -74,6 +74,8 @@ function subscribedEvents(): string[] {
   for (const call of source.matchAll(/app\.on\(\s*(\[[^\]]*\]|'[^']*')/g)) {
     for (const name of call[1]?.matchAll(/'([a-z_]+)(?:\.[a-z_]+)?'/g) ?? []) events.add(name[1] ?? '');
   }
+  // GitHub delivers these to every App whatever app.yml says; they cannot be subscribed to.
+  for (const always of ['installation', 'installation_repositories']) events.delete(always);
   return [...events].sort();
 }
 

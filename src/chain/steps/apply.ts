@@ -4,6 +4,7 @@ import { lstat, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { NonRetryableError } from '../../errors.ts';
 import { GitError } from '../../git/git-error.ts';
+import { runGit } from '../../git/run-git.ts';
 import {
   applyPatch,
   cloneRepository,
@@ -113,6 +114,7 @@ export const applyStep: StepHandler = async (run, ctx) => {
     output: {
       parentSha,
       commitSha,
+      treeSha: (await runGit(['rev-parse', 'HEAD^{tree}'], { cwd: dir })).stdout.trim(),
       commitDate,
       message,
       trailers,

@@ -18,6 +18,8 @@ const task = z.object({ id: z.string(), description: z.string() });
 export const applyOutput = z.object({
   parentSha: z.string(),
   commitSha: z.string(),
+  /** The commit's tree: tells a content difference from a metadata one if a rebuild differs. */
+  treeSha: z.string().optional(),
   commitDate: z.string(),
   message: z.string(),
   trailers: z.record(z.string(), z.string()),

@@ -21,6 +21,7 @@ export const finalizeStep: StepHandler = async (run, ctx) => {
       ? [summary, renderWarnings(run.featureKey, warnings)].filter(Boolean).join('\n\n')
       : summary;
   const settled = { ...run, conclusion, summary: withWarnings };
-  await reportRun(ctx, settled, { conclusion });
+  // The PR's new head commit gets a completed Spec Kit check run too, so its checks show the outcome.
+  await reportRun(ctx, settled, { conclusion, onPullRequestHead: true });
   return { result: { kind: 'continue' }, output: { conclusion }, runUpdate: { conclusion, summary } };
 };

@@ -162,8 +162,10 @@ async function pushPhaseCommit(
   if (!discovered.continuing) await createBranch(dir, run.branchName);
   const sha = await commitPatch(dir, commit, patch, 'rebuilding the phase commit');
   if (sha !== commit.commitSha) {
+    const rebuilt = (await runGit(['cat-file', '-p', sha], { cwd: dir })).stdout;
     throw new NonRetryableError(
-      `Rebuilding the commit gave ${sha}, not ${commit.commitSha}; start a new run.`,
+      `Rebuilding the commit gave ${sha}, not ${commit.commitSha} (apply's tree ${commit.treeSha ?? '?'}); ` +
+        `start a new run. Rebuilt commit:\n${rebuilt}`,
     );
   }
   const result = await pushBranch({

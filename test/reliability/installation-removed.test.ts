@@ -1,0 +1,107 @@
+// The app loses access (repository removed from the installation, or the app
+// uninstalled): its active runs there are cancelled and recorded as such, and
+// a running Codex is stopped.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_FILES, DEMO_TASKS } from '../fixtures/demo-repo.ts';
+import { type Harness, startHarness, WEBHOOK_SECRET, waitFor } from '../support/app-harness.ts';
+import { type FakeModelServer, hang, startFakeModelServer } from '../support/fake-model-server.ts';
+import { type BareRepo, createBareRepo, removeTempDirs } from '../support/git-fixtures.ts';
+import { mockGitHub } from '../support/github-api.ts';
+import { commentPayload, deliverWebhook, examplePayload } from '../support/webhooks.ts';
+import { findProcesses } from '../support/worker-process.ts';
+
+const INSTALLATION_ID = 89;
+
+let model: FakeModelServer;
+let repo: BareRepo;
+let github: ReturnType<typeof mockGitHub>;
+let harness: Harness;
+
+beforeAll(async () => {
+  model = await startFakeModelServer(() => hang());
+  repo = await createBareRepo({
+    files: { ...DEMO_FILES, 'specs/002-two/tasks.md': DEMO_TASKS },
+    branch: 'master',
+  });
+  github = mockGitHub({
+    owner: 'Codertocat',
+    name: 'Hello-World',
+    installationId: INSTALLATION_ID,
+    roles: { Codertocat: 'admin' },
+    branchSha: (branch) => repo.readBranch(branch),
+  });
+  harness = await startHarness({ modelUrl: model.url });
+});
+
+afterAll(async () => {
+  await harness?.stop();
+  github?.done();
+  await model?.close();
+  await removeTempDirs();
+});
+
+async function startRun(feature: string): Promise<string> {
+  await deliverWebhook(harness.webhookUrl, {
+    secret: WEBHOOK_SECRET,
+    event: 'issue_comment',
+    deliveryId: `lost-${feature}`,
+    payload: commentPayload({
+      body: `/speckit run ${feature}`,
+      cloneUrl: repo.cloneUrl,
+      installationId: INSTALLATION_ID,
+    }),
+  });
+  const run = await waitFor(() =>
+    harness.prisma.specWorkflowRun.findFirst({ where: { featureKey: feature, currentStep: 'codex' } }),
+  );
+  await waitFor(async () => findProcesses('codex', 'exec', harness.root).length > 0, 30_000);
+  return run.id;
+}
+
+async function settledAs(runId: string) {
+  return waitFor(async () => {
+    const run = await harness.prisma.specWorkflowRun.findUniqueOrThrow({ where: { id: runId } });
+    return run.status === 'cancelled' ? run : null;
+  }, 10_000);
+}
+
+describe('losing access', () => {
+  it('cancels the active runs of a repository removed from the installation', async () => {
+    const runId = await startRun('001-demo');
+    const payload = examplePayload('installation_repositories', 'removed');
+    payload.installation.id = INSTALLATION_ID;
+    payload.repositories_removed = [
+      { ...payload.repositories_removed[0], full_name: 'Codertocat/Hello-World' },
+    ];
+    const response = await deliverWebhook(harness.webhookUrl, {
+      secret: WEBHOOK_SECRET,
+      event: 'installation_repositories',
+      payload,
+    });
+    expect(response.status).toBe(200);
+    const run = await settledAs(runId);
+    expect(run).toMatchObject({ conclusion: 'cancelled', errorCode: 'installation_removed' });
+    expect(run.errorMessage).toContain('lost access');
+    await waitFor(async () => findProcesses('codex', 'exec', harness.root).length === 0, 5_000);
+    const codex = await harness.prisma.specWorkflowTaskState.findMany({
+      where: { runId, taskName: 'codex' },
+    });
+    expect(codex.map((a) => a.status)).toEqual(['cancelled']);
+  });
+
+  it('cancels every active run of an installation that was deleted', async () => {
+    const runId = await startRun('002-two');
+    const payload = examplePayload('installation', 'deleted');
+    payload.installation.id = INSTALLATION_ID;
+    await deliverWebhook(harness.webhookUrl, { secret: WEBHOOK_SECRET, event: 'installation', payload });
+    const run = await settledAs(runId);
+    expect(run).toMatchObject({ conclusion: 'cancelled', errorCode: 'installation_removed' });
+    expect(run.errorMessage).toContain('uninstalled');
+    await waitFor(async () => findProcesses('codex', 'exec', harness.root).length === 0, 5_000);
+    expect(
+      await harness.prisma.specWorkflowRun.count({
+        where: { status: { in: ['pending', 'running', 'cancelling'] } },
+      }),
+    ).toBe(0);
+  });
+});

@@ -178,6 +178,8 @@ export interface GitHttpServer {
 export async function startGitHttpServer(options: {
   projectRoot: string;
   token?: string;
+  /** Sees every request first; returning true drops it unanswered (a crash test's kill point). */
+  onRequest?: (method: string, path: string) => boolean;
 }): Promise<GitHttpServer> {
   const authorizations: (string | undefined)[] = [];
   const expected =
@@ -186,6 +188,10 @@ export async function startGitHttpServer(options: {
       : `basic ${Buffer.from(`x-access-token:${options.token}`).toString('base64')}`;
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
+    if (options.onRequest?.(req.method ?? 'GET', req.url ?? '/')) {
+      req.socket.destroy();
+      return;
+    }
     const header = req.headers.authorization;
     authorizations.push(header);
     if (expected !== undefined && header?.toLowerCase() !== expected.toLowerCase()) {

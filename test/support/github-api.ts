@@ -29,6 +29,8 @@ export interface FakeGitHubRepo {
   branchSha: (branch: string) => Promise<string | null>;
   /** A file's text at a ref, for GET /contents; read from the bare repository. */
   readFile?: (ref: string, path: string) => Promise<string | null>;
+  /** Sees every request before it is answered (a crash test's kill point). */
+  onRequest?: (method: string, pathWithQuery: string) => void;
   /** False once the app was uninstalled: GET /app/installations/{id} answers 404. */
   installed?: () => boolean;
 }
@@ -316,6 +318,7 @@ export function createFakeGitHub(repo: FakeGitHubRepo): FakeGitHub {
       faults.push({ ...fault });
     },
     async handle(method, pathWithQuery, body) {
+      repo.onRequest?.(method, pathWithQuery);
       const url = new URL(pathWithQuery, 'https://api.github.com');
       const recorded = { method, path: url.pathname + url.search, body };
       const fault = faults.find((f) => f.times > 0 && f.method === method && f.path.test(url.pathname));

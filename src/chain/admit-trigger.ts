@@ -25,6 +25,7 @@ import {
 import { ACTIVE_STATUSES, runIdForTrigger } from './chain.ts';
 import { buildPlanReply } from './plan-reply.ts';
 import { ACTIONS } from './report-run.ts';
+import { resolveFeatureFromRepository } from './resolve-feature.ts';
 import { createRunCommands } from './run-commands.ts';
 import type { Run } from './runs.ts';
 import { type RunTriggerOptions, runTriggerOptions } from './trigger-options.ts';
@@ -120,7 +121,7 @@ async function admitComment(a: Admission, trigger: CommentTrigger): Promise<stri
       await reply(
         featureKey
           ? await buildPlanReply(a.octokit, { ...a.repo }, featureKey)
-          : `@${a.actor} name the feature to plan, e.g. \`/speckit plan 001-user-auth\`.`,
+          : await noFeatureReply(a, 'plan'),
       );
       return null;
     }
@@ -134,7 +135,7 @@ async function admitComment(a: Admission, trigger: CommentTrigger): Promise<stri
     case 'run': {
       const featureKey = command.featureKey ?? (await featureFromContext(a, trigger));
       if (!featureKey) {
-        await reply(`@${a.actor} name the feature to run, e.g. \`/speckit run 001-user-auth\`.\n\n${USAGE}`);
+        await reply(await noFeatureReply(a, 'run'));
         return null;
       }
       return createRun(a, {
@@ -171,7 +172,26 @@ async function featureFromContext(a: Admission, trigger: CommentTrigger): Promis
     orderBy: { createdAt: 'desc' },
     select: { featureKey: true },
   });
-  return latest?.featureKey ?? null;
+  if (latest) return latest.featureKey;
+  const resolved = await resolveFeatureFromRepository(a.octokit, a.repo, a.repo.defaultBranch);
+  return resolved.kind === 'found' ? resolved.featureKey : null;
+}
+
+/** The reply when no feature could be resolved: the candidates and how to choose. */
+async function noFeatureReply(a: Admission, verb: 'run' | 'plan'): Promise<string> {
+  const resolved = await resolveFeatureFromRepository(a.octokit, a.repo, a.repo.defaultBranch);
+  const example = (feature: string) => `\`/speckit ${verb} ${feature}\``;
+  if (resolved.kind === 'ambiguous') {
+    return (
+      `@${a.actor} several features have pending tasks; name one:\n` +
+      resolved.candidates.map((feature) => `- ${example(feature)}`).join('\n')
+    );
+  }
+  const known =
+    resolved.kind === 'none' && resolved.features.length > 0
+      ? ` (features: ${resolved.features.map((f) => `\`${f}\``).join(', ')}, none with pending tasks)`
+      : '';
+  return `@${a.actor} name the feature to ${verb}, e.g. ${example('001-user-auth')}${known}.\n\n${USAGE}`;
 }
 
 /** `speckit/<feature>` → feature; a Spec Kit feature branch (`001-user-auth`) is the feature itself. */

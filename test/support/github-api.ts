@@ -29,6 +29,8 @@ export interface FakeGitHubRepo {
   branchSha: (branch: string) => Promise<string | null>;
   /** A file's text at a ref, for GET /contents; read from the bare repository. */
   readFile?: (ref: string, path: string) => Promise<string | null>;
+  /** A directory's entries at a ref, for GET /contents on a directory; null when absent. */
+  listDir?: (ref: string, path: string) => Promise<{ type: 'file' | 'dir'; name: string }[] | null>;
   /** Sees every request before it is answered (a crash test's kill point). */
   onRequest?: (method: string, pathWithQuery: string) => void;
   /** False once the app was uninstalled: GET /app/installations/{id} answers 404. */
@@ -166,7 +168,20 @@ export function createFakeGitHub(repo: FakeGitHubRepo): FakeGitHub {
         const path = decodeURIComponent(match[1] ?? '');
         const ref = url.searchParams.get('ref') ?? 'HEAD';
         const text = (await repo.readFile?.(ref, path)) ?? null;
-        if (text === null) return notFound;
+        if (text === null) {
+          // A directory: GitHub answers with an array of its entries.
+          const entries = (await repo.listDir?.(ref, path)) ?? null;
+          if (!entries) return notFound;
+          return [
+            200,
+            entries.map((e) => ({
+              type: e.type,
+              name: e.name,
+              path: `${path}/${e.name}`,
+              sha: '0'.repeat(40),
+            })),
+          ];
+        }
         const content = Buffer.from(text).toString('base64');
         return [
           200,

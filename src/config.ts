@@ -67,6 +67,11 @@ const schema = z.object({
   CODEX_MAX_TOKENS: positiveInt
     .optional()
     .describe('token cap of one local Codex run; over it Codex is stopped and its diff kept for review'),
+  SPECKIT_INSTALLATION_CONCURRENCY: positiveInt
+    .default(5)
+    .describe(
+      'Codex steps running at once for one installation, across all workers (others wait in the queue)',
+    ),
   SPECKIT_HEARTBEAT_SECONDS: z.coerce
     .number()
     .int()
@@ -174,6 +179,8 @@ export interface Config {
   workDir: string;
   apiToken: string | undefined;
   concurrency: number;
+  /** Codex steps of one installation running at once across all workers. */
+  installationConcurrency: number;
   heartbeatSeconds: number;
   superviseSeconds: number;
   shutdownGraceMs: number;
@@ -272,6 +279,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     workDir: path.resolve(cwd, e.WORK_DIR),
     apiToken: e.SPECKIT_API_TOKEN,
     concurrency: e.SPECKIT_CONCURRENCY,
+    installationConcurrency: e.SPECKIT_INSTALLATION_CONCURRENCY,
     heartbeatSeconds: e.SPECKIT_HEARTBEAT_SECONDS,
     superviseSeconds: e.SPECKIT_SUPERVISE_SECONDS,
     shutdownGraceMs: e.SPECKIT_SHUTDOWN_GRACE_SECONDS * 1000,

@@ -228,7 +228,17 @@ export async function enqueueStep(tx: Tx, boss: PgBoss, runId: string, step: Ste
   // Deterministic: the same run, step and pass always give the same job id,
   // so a repeated transition cannot enqueue the step twice.
   const id = stepJobId(runId, step, generation + 1);
-  await boss.send(queueName(step), { runId }, { id, db: fromPrisma(tx) });
+  // Codex steps are grouped by installation, so that one busy organization
+  // cannot take every Codex slot (SPECKIT_INSTALLATION_CONCURRENCY).
+  const group =
+    step === 'codex'
+      ? await tx.specWorkflowRun.findUnique({ where: { id: runId }, select: { installationId: true } })
+      : null;
+  await boss.send(
+    queueName(step),
+    { runId },
+    { id, db: fromPrisma(tx), ...(group ? { group: { id: String(group.installationId) } } : {}) },
+  );
 }
 
 /** The hand-off a previous step stored. */

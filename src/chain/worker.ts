@@ -120,10 +120,18 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   for (const step of STEPS) {
     if (step === 'intake') continue;
     const localConcurrency = step === 'codex' ? plan.codex : plan.total;
-    await boss.work(queueName(step), { ...POLLING, batchSize: 1, localConcurrency }, ([job]) =>
-      track(async () => {
-        if (job) await runStepJob(deps, step, stepJobData.parse(job.data).runId, job);
-      }),
+    await boss.work(
+      queueName(step),
+      {
+        ...POLLING,
+        batchSize: 1,
+        localConcurrency,
+        ...(step === 'codex' ? { groupConcurrency: config.installationConcurrency } : {}),
+      },
+      ([job]) =>
+        track(async () => {
+          if (job) await runStepJob(deps, step, stepJobData.parse(job.data).runId, job);
+        }),
     );
   }
   await boss.work(DEAD_LETTER_QUEUE, { ...POLLING, batchSize: 1, includeMetadata: true }, ([job]) =>

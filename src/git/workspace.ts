@@ -1,7 +1,7 @@
 // Workspace operations on a local clone: clone, branch, diff, apply, commit, push.
 // Each is one or a few git commands through runGit; parsing lives in git-output.ts.
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, realpath, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { branchNameProblem } from './branch-name.ts';
@@ -145,10 +145,7 @@ export async function diffWorkingTree(dir: string): Promise<{ patch: string; cha
   const indexFile = join(gitDir, `speckit-index-${randomUUID()}`);
   const env = { GIT_INDEX_FILE: indexFile, GIT_LITERAL_PATHSPECS: '1' };
   try {
-    const copied = await copyFile(join(gitDir, 'index'), indexFile).then(
-      () => true,
-      () => false,
-    );
+    const copied = await copyIndex(join(gitDir, 'index'), indexFile);
     if (!copied) await runGit(['read-tree', 'HEAD'], { cwd: dir, env });
     await runGit(['add', '--all'], { cwd: dir, env });
     const names = await runGit(
@@ -175,6 +172,24 @@ export async function diffWorkingTree(dir: string): Promise<{ patch: string; cha
     }
   } finally {
     await rm(indexFile, { force: true });
+  }
+}
+
+/**
+ * Copies the index keeping its timestamps. Git trusts the cached stat data of
+ * a file whose mtime is older than the index's ("racy git"); a copy with a new
+ * mtime would make an edit of the same size, in the same second as the last
+ * index write (ticking `[ ]` → `[X]`), look unchanged, and drop it from the
+ * patch.
+ */
+async function copyIndex(from: string, to: string): Promise<boolean> {
+  try {
+    await copyFile(from, to);
+    const { atime, mtime } = await stat(from);
+    await utimes(to, atime, mtime);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -130,6 +130,17 @@ describe('lsRemoteBranch and cloneRepository', () => {
 });
 
 describe('diffWorkingTree and applyPatch', () => {
+  it('sees a same-size edit made in the same second as the last index write (racy git)', async () => {
+    const repo = await createBareRepo({ files: { 'tasks.md': '- [ ] T001\n' } });
+    const dir = await freshClone(repo);
+    // The clone just wrote its index; tick the task at once, keeping the size.
+    await writeFile(join(dir, 'tasks.md'), '- [X] T001\n');
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const { changedPaths, patch } = await diffWorkingTree(dir);
+    expect(changedPaths).toEqual(['tasks.md']);
+    expect(patch).toContain('+- [X] T001');
+  });
+
   it('captures new, modified and deleted files including binary ones', async () => {
     const repo = await createBareRepo({ files: BASE_FILES });
     const dir = await freshClone(repo);

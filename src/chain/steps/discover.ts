@@ -11,7 +11,6 @@ import { findNextPhase, pendingTasks } from '../../spec-kit/find-next-phase.ts';
 import { parseTasks } from '../../spec-kit/parse-tasks.ts';
 import type { Phase, TasksDocument } from '../../spec-kit/types.ts';
 import { assertHasTasks, assertTasksSize } from '../../spec-kit/validate-tasks.ts';
-import { reportRun } from '../report-run.ts';
 import type { StepHandler } from '../step-context.ts';
 import { gitAuth, resolveSourceBranch } from './workspace-source.ts';
 
@@ -22,8 +21,6 @@ export function tasksPath(featureKey: string, specsDir = SPECS_DIR): string {
 }
 
 export const discoverStep: StepHandler = async (run, ctx) => {
-  // The check run turns in_progress as soon as a worker starts on the run.
-  await reportRun(ctx, run);
   const auth = await gitAuth(run, ctx);
   const octokit = await ctx.github.octokit(Number(run.installationId));
   const repo = parseRepository(run.repository);

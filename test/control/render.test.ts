@@ -191,7 +191,7 @@ describe('rendered reports for each final state', () => {
 
 describe("GitHub's limits", () => {
   it('truncates an oversized summary within 65,535 characters, with a note and the log link', () => {
-    const huge = 'x'.repeat(200) + '\n';
+    const huge = `${'x'.repeat(200)}\n`;
     const run: RunView = { ...finals.failure.run, errorMessage: huge.repeat(1000) };
     const summary = renderCheckRunSummary(run, finals.failure.attempts, finals.failure.details);
     expect(summary.length).toBeLessThanOrEqual(TEXT_LIMIT);

@@ -77,7 +77,8 @@ async function run(feature: string) {
     });
     return found && ['succeeded', 'failed', 'cancelled'].includes(found.status) ? found : null;
   }, 90_000).then((found) => {
-    if (found.status === 'failed') console.log(`${feature} failed at ${found.errorStep}: ${found.errorMessage}`);
+    if (found.status === 'failed')
+      console.log(`${feature} failed at ${found.errorStep}: ${found.errorMessage}`);
     return found;
   });
 }

@@ -84,7 +84,7 @@ const lastKill = (): Kill | null => killed;
 /** Called by the fakes on every request: the armed kill point fires once. */
 function maybeKill(kind: 'github' | 'git', method: string, path: string): boolean {
   const point = armed;
-  if (!point || !point[kind]?.(method, path)) return false;
+  if (!point?.[kind]?.(method, path)) return false;
   armed = null;
   killed = { at: Date.now(), point: point.name };
   const victim = worker;

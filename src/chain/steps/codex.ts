@@ -8,7 +8,6 @@
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
 import { buildCodexEnv } from '../../codex/codex-env.ts';
 import { CodexError } from '../../codex/codex-error.ts';
 import type { CodexUsage } from '../../codex/codex-events.ts';
@@ -27,7 +26,7 @@ import { cloneRepository, diffWorkingTree, headSha } from '../../git/workspace.t
 import { buildCodexPrompt } from '../../spec-kit/build-codex-prompt.ts';
 import { findNextPhase, pendingTasks } from '../../spec-kit/find-next-phase.ts';
 import { parseTasks } from '../../spec-kit/parse-tasks.ts';
-import { loadStepOutput, type Run, type StepOutcome } from '../runs.ts';
+import type { Run, StepOutcome } from '../runs.ts';
 import type { StepContext, StepHandler } from '../step-context.ts';
 import { tasksPath } from './discover.ts';
 import { type DiscoverOutput, loadDiscoverOutput } from './discover-output.ts';

@@ -2,81 +2,44 @@
 // at once (pg-boss group concurrency, across workers): with a cap of 1, two
 // features' runs take turns in Codex instead of overlapping, and both finish.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_FILES, DEMO_TASKS, PHASE_1_PATCH } from '../fixtures/demo-repo.ts';
-import { type Harness, startHarness, WEBHOOK_SECRET, waitFor } from '../support/app-harness.ts';
-import {
-  applyPatchCall,
-  type FakeModelServer,
-  finalMessage,
-  isToolFollowUp,
-  startFakeModelServer,
-} from '../support/fake-model-server.ts';
-import { type BareRepo, createBareRepo, removeTempDirs } from '../support/git-fixtures.ts';
-import { mockGitHub } from '../support/github-api.ts';
-import { commentPayload, deliverWebhook } from '../support/webhooks.ts';
+import { DEMO_TASKS, PHASE_1_PATCH } from '../fixtures/demo-repo.ts';
+import { type DemoWorld, startDemoWorld } from '../support/demo-world.ts';
+import { applyPatchCall, finalMessage, isToolFollowUp } from '../support/fake-model-server.ts';
 
-const INSTALLATION_ID = 92;
-
-let model: FakeModelServer;
-let repo: BareRepo;
-let github: ReturnType<typeof mockGitHub>;
-let harness: Harness;
+let world: DemoWorld;
 let inFlight = 0;
 let maxInFlight = 0;
 
 beforeAll(async () => {
-  model = await startFakeModelServer(async ({ body }) => {
-    if (isToolFollowUp(body)) return finalMessage('Done.');
-    inFlight += 1;
-    maxInFlight = Math.max(maxInFlight, inFlight);
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    inFlight -= 1;
-    return applyPatchCall(PHASE_1_PATCH);
+  world = await startDemoWorld({
+    installationId: 92,
+    respond: async ({ body }) => {
+      if (isToolFollowUp(body)) return finalMessage('Done.');
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      inFlight -= 1;
+      return applyPatchCall(PHASE_1_PATCH);
+    },
+    files: { 'specs/002-other/tasks.md': DEMO_TASKS },
+    env: { SPECKIT_INSTALLATION_CONCURRENCY: '1' },
   });
-  repo = await createBareRepo({
-    files: { ...DEMO_FILES, 'specs/002-other/tasks.md': DEMO_TASKS },
-    branch: 'master',
-  });
-  github = mockGitHub({
-    owner: 'Codertocat',
-    name: 'Hello-World',
-    installationId: INSTALLATION_ID,
-    roles: { Codertocat: 'admin' },
-    branchSha: (branch) => repo.readBranch(branch),
-  });
-  harness = await startHarness({ modelUrl: model.url, env: { SPECKIT_INSTALLATION_CONCURRENCY: '1' } });
 });
 
 afterAll(async () => {
-  await harness?.stop();
-  github?.done();
-  await model?.close();
-  await removeTempDirs();
+  await world?.stop();
 });
 
 describe('the per-installation Codex limit', () => {
   it('makes one installation’s runs take turns in Codex', async () => {
-    await Promise.all(
-      ['001-demo', '002-other'].map((feature) =>
-        deliverWebhook(harness.webhookUrl, {
-          secret: WEBHOOK_SECRET,
-          event: 'issue_comment',
-          deliveryId: `limit-${feature}`,
-          payload: commentPayload({
-            body: `/speckit run ${feature}`,
-            cloneUrl: repo.cloneUrl,
-            installationId: INSTALLATION_ID,
-          }),
-        }),
-      ),
-    );
-    const runs = await waitFor(async () => {
-      const all = await harness.prisma.specWorkflowRun.findMany();
-      return all.length === 2 && all.every((run) => run.status === 'succeeded') ? all : null;
-    }, 90_000);
-    expect(runs).toHaveLength(2);
+    const deliveries = await Promise.all([
+      world.comment('/speckit run 001-demo'),
+      world.comment('/speckit run 002-other'),
+    ]);
+    const runs = await Promise.all(deliveries.map((id) => world.settled(id)));
+    expect(runs.map((run) => run.status)).toEqual(['succeeded', 'succeeded']);
     expect(maxInFlight).toBe(1);
-    const codex = await harness.prisma.specWorkflowTaskState.findMany({
+    const codex = await world.harness.prisma.specWorkflowTaskState.findMany({
       where: { taskName: 'codex' },
       orderBy: { startedAt: 'asc' },
     });

@@ -32,11 +32,6 @@ export function branchNameProblem(name: string): string | null {
   return null;
 }
 
-/** True when git accepts `name` as a branch name. */
-export function isValidBranchName(name: string): boolean {
-  return branchNameProblem(name) === null;
-}
-
 /**
  * The problem with a Spec Kit feature key as one branch-name component, or null.
  * Stricter than git: letters, digits, '.', '_' and '-' only, so the key is also a safe

@@ -77,6 +77,8 @@ const schema = z.strictObject({
     .strictObject({
       setup: commands.optional(),
       verify: commands.optional(),
+      /** A failing verify command fails the run (`fail`) or only warns in the summaries (`warn`). */
+      on_verify_failure: z.enum(['fail', 'warn']).default('fail'),
     })
     .prefault({}),
   limits: z
@@ -105,7 +107,7 @@ export interface RepoConfig {
   /** After a successful phase, queue the next one (`/speckit run <feature> --all` behaviour). */
   autoContinue: boolean;
   /** Shell commands run in the workspace before Codex (setup) and after it (verify). */
-  commands: { setup: readonly string[]; verify: readonly string[] };
+  commands: { setup: readonly string[]; verify: readonly string[]; onVerifyFailure: 'fail' | 'warn' };
   /** Per-installation caps checked when a run starts. */
   limits: { maxActiveRuns: number; maxRunsPerDay: number | undefined };
 }
@@ -120,7 +122,11 @@ function toRepoConfig(value: z.output<typeof schema>): RepoConfig {
     allowWorkflowChanges: value.allow_workflow_changes,
     allowedRunners: value.allowed_runners,
     autoContinue: value.auto_continue,
-    commands: { setup: value.commands.setup ?? [], verify: value.commands.verify ?? [] },
+    commands: {
+      setup: value.commands.setup ?? [],
+      verify: value.commands.verify ?? [],
+      onVerifyFailure: value.commands.on_verify_failure,
+    },
     limits: { maxActiveRuns: value.limits.max_active_runs, maxRunsPerDay: value.limits.max_runs_per_day },
   });
 }

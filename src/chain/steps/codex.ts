@@ -30,6 +30,7 @@ import type { Run, StepOutcome } from '../runs.ts';
 import type { StepContext, StepHandler } from '../step-context.ts';
 import { tasksPath } from './discover.ts';
 import { type DiscoverOutput, loadDiscoverOutput } from './discover-output.ts';
+import { describeFailure, runWorkspaceCommands } from './workspace-commands.ts';
 import { gitAuth } from './workspace-source.ts';
 
 const DESIGN_DOCS = ['spec.md', 'plan.md', 'data-model.md', 'research.md', 'contracts', 'quickstart.md'];
@@ -192,7 +193,12 @@ export function createCodexStep(resolveInput: CodexStepInputResolver = codexStep
         return await runCloud(run, ctx, { codexBin, env, prompt, startSha, input, discovered });
       }
       const model = discovered.repoConfig?.codexModel ?? ctx.config.codex.model;
-      return await runLocal(run, ctx, { codexBin, model, env, prompt, startSha, runAs, childHome });
+      const commands = {
+        setup: discovered.repoConfig?.setup ?? [],
+        verify: discovered.repoConfig?.verify ?? [],
+        onVerifyFailure: discovered.repoConfig?.onVerifyFailure ?? 'fail',
+      };
+      return await runLocal(run, ctx, { codexBin, model, commands, env, prompt, startSha, runAs, childHome });
     } finally {
       await rm(childHome, { recursive: true, force: true }).catch(() => undefined);
     }
@@ -203,6 +209,8 @@ export const codexStep: StepHandler = createCodexStep();
 
 interface LocalRun {
   codexBin: string;
+  /** The repository's setup and verify commands (.github/speckit.yml). */
+  commands: { setup: readonly string[]; verify: readonly string[]; onVerifyFailure: 'fail' | 'warn' };
   /** The repository's model (.github/speckit.yml), else CODEX_MODEL; unset keeps config.toml's. */
   model: string | undefined;
   env: Record<string, string>;
@@ -238,7 +246,10 @@ async function runLocal(run: Run, ctx: StepContext, params: LocalRun): Promise<S
   });
   let result: CodexRunnerOutput | null = null;
   let capped: CodexError | null = null;
+  const commandOptions = { cwd, env: params.env, runAs, timeoutMs: ctx.config.codex.timeoutMs };
   try {
+    const setup = await runWorkspaceCommands(ctx, 'setup', params.commands.setup, commandOptions);
+    if (setup.failure) throw new NonRetryableError(describeFailure('setup', setup.failure));
     result = await runner.run({ prompt: params.prompt, cwd, signal: ctx.signal });
   } catch (error) {
     if (!(error instanceof CodexError && error.code === 'codex_token_cap')) throw error;
@@ -282,6 +293,7 @@ async function runLocal(run: Run, ctx: StepContext, params: LocalRun): Promise<S
   }
 
   const ran = result as CodexRunnerOutput;
+  const verified = await verifyChanges(ctx, params, commandOptions, diff.changedPaths.length > 0);
   const output = localOutput(params, {
     threadId: ran.id,
     lastMessage: ran.lastMessage,
@@ -309,8 +321,37 @@ async function runLocal(run: Run, ctx: StepContext, params: LocalRun): Promise<S
     result: { kind: 'continue' },
     output,
     patch: diff.patch,
-    runUpdate: { codexThreadId: ran.id, ...(usageLine ? { summary: usageLine } : {}) },
+    runUpdate: {
+      codexThreadId: ran.id,
+      ...(usageLine || verified ? { summary: joinParagraphs(verified, usageLine) } : {}),
+    },
   };
+}
+
+/**
+ * Runs the repository's verify commands on Codex's result (after the diff was
+ * taken, so what they build never enters the patch). A failure fails the step
+ * or, with `on_verify_failure: warn`, becomes a warning in the summary.
+ */
+async function verifyChanges(
+  ctx: StepContext,
+  params: LocalRun,
+  options: Parameters<typeof runWorkspaceCommands>[3],
+  changed: boolean,
+): Promise<string | null> {
+  if (!changed || params.commands.verify.length === 0) return null;
+  if (options.runAs) await chownTree(options.cwd, options.runAs.uid, options.runAs.gid);
+  try {
+    const verify = await runWorkspaceCommands(ctx, 'verify', params.commands.verify, options);
+    if (!verify.failure) return `Verify passed: ${params.commands.verify.map((c) => `\`${c}\``).join(', ')}.`;
+    const message = describeFailure('verify', verify.failure);
+    if (params.commands.onVerifyFailure === 'fail') {
+      throw new NonRetryableError(`${message}\n\nThe Codex patch is kept as the run's codex.patch artifact.`);
+    }
+    return `⚠️ ${message}`;
+  } finally {
+    if (options.runAs) await chownTree(options.cwd, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
+  }
 }
 
 function localOutput(

@@ -32,6 +32,9 @@ export const discoverOutput = z.object({
       codexMode: z.enum(['local', 'cloud']).nullable(),
       codexModel: z.string().nullable(),
       cloudEnv: z.string().nullable(),
+      setup: z.array(z.string()).default([]),
+      verify: z.array(z.string()).default([]),
+      onVerifyFailure: z.enum(['fail', 'warn']).default('fail'),
     })
     .nullable()
     .default(null),

@@ -57,6 +57,9 @@ export const discoverStep: StepHandler = async (run, ctx) => {
       codexMode: repoConfig.codex.mode ?? null,
       codexModel: repoConfig.codex.model ?? null,
       cloudEnv: repoConfig.codex.cloudEnv ?? null,
+      setup: [...repoConfig.commands.setup],
+      verify: [...repoConfig.commands.verify],
+      onVerifyFailure: repoConfig.commands.onVerifyFailure,
     },
   };
   if (!phase) {

@@ -36,7 +36,7 @@ describe('the .github/speckit.yml schema', () => {
       allowWorkflowChanges: false,
       allowedRunners: [],
       autoContinue: true,
-      commands: { setup: [], verify: [] },
+      commands: { setup: [], verify: [], onVerifyFailure: 'fail' },
       limits: { maxActiveRuns: 10, maxRunsPerDay: undefined },
     });
     expect(parseRepoConfig('')).toEqual(DEFAULT_REPO_CONFIG);
@@ -78,7 +78,7 @@ limits:
       allowWorkflowChanges: true,
       allowedRunners: ['octocat', 'my-org/maintainers'],
       autoContinue: false,
-      commands: { setup: ['npm ci'], verify: ['npm test', 'npm run lint'] },
+      commands: { setup: ['npm ci'], verify: ['npm test', 'npm run lint'], onVerifyFailure: 'fail' },
       limits: { maxActiveRuns: 2, maxRunsPerDay: 40 },
     });
   });
@@ -89,7 +89,7 @@ limits:
     expect(example).toBeDefined();
     const config = parseRepoConfig(example ?? '');
     expect(config.allowedRunners).toEqual([]);
-    expect(config.commands).toEqual({ setup: ['npm ci'], verify: ['npm test'] });
+    expect(config.commands).toEqual({ setup: ['npm ci'], verify: ['npm test'], onVerifyFailure: 'fail' });
     expect(config.codex.model).toBe('gpt-5.5');
   });
 

@@ -28,6 +28,7 @@ import type { Config } from './config.ts';
 import { openDatabase } from './db/open-database.ts';
 import { createPrismaClient, type PrismaClient } from './db/prisma.ts';
 import { createGitHubAuth, createProbot } from './github/github-app.ts';
+import { withSecondaryRateLimitRetry } from './github/secondary-rate-limit.ts';
 import { createHttpServer } from './http-server.ts';
 import type { Logger } from './logger.ts';
 // --- issue #11 (ship it): metrics, readiness, setup page, retention ---
@@ -103,7 +104,11 @@ export async function startSpeckit(config: Config, options: StartOptions): Promi
   }
   // issue #11: every GitHub REST call is counted by route and status.
   const probot = credentials
-    ? createProbot(config, log, withGitHubMetrics(options.Octokit ?? ProbotOctokit, metrics))
+    ? createProbot(
+        config,
+        log,
+        withGitHubMetrics(withSecondaryRateLimitRetry(options.Octokit ?? ProbotOctokit), metrics),
+      )
     : null;
   const webhookDeps = { prisma, boss };
   // issue #7: how often the reconciler settles runs that can no longer progress.

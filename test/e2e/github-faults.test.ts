@@ -11,7 +11,7 @@ beforeAll(async () => {
   world = await startDemoWorld({
     installationId: 87,
     respond: ({ body }) => (isToolFollowUp(body) ? finalMessage('Done.') : applyPatchCall(PHASE_1_PATCH)),
-    files: { 'specs/002-gone/tasks.md': DEMO_TASKS },
+    files: { 'specs/002-gone/tasks.md': DEMO_TASKS, 'specs/003-limited/tasks.md': DEMO_TASKS },
   });
 });
 
@@ -35,6 +35,34 @@ describe('GitHub faults', () => {
       where: { runId: result.id, taskName: { in: ['codex', 'apply', 'publish'] } },
     });
     expect(work.every((a) => a.status === 'succeeded')).toBe(true);
+  });
+
+  it('waits out secondary rate limits (403 with retry-after) and retries, without duplicates', async () => {
+    const { github } = world;
+    const served = github.faultsServed.length;
+    const limit = {
+      status: 403,
+      times: 1,
+      message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+      headers: { 'retry-after': '1' },
+    };
+    github.injectFault({ ...limit, method: 'POST', path: /\/check-runs$/ });
+    github.injectFault({ ...limit, method: 'PATCH', path: /\/issues\/comments\/\d+$/ });
+    github.injectFault({ ...limit, method: 'POST', path: /\/pulls$/ });
+    const result = await world.settled(await world.comment('/speckit run 003-limited'));
+    console.log(
+      `injected ${github.faultsServed.length - served} × 403 secondary rate limit (retry-after: 1)`,
+    );
+    expect(github.faultsServed.length - served).toBe(3);
+    expect(result).toMatchObject({ status: 'succeeded', conclusion: 'success' });
+    expect(github.pulls.filter((pr) => pr.head.ref === 'speckit/003-limited')).toHaveLength(1);
+    const checkRuns = [...github.checkRuns.values()].filter((c) => c.external_id === result.id);
+    expect(checkRuns.map((c) => c.status)).toEqual(['completed', 'completed']);
+    // No step had to be retried: the request itself was.
+    const attempts = await world.harness.prisma.specWorkflowTaskState.findMany({
+      where: { runId: result.id },
+    });
+    expect(attempts.every((a) => a.attempt === 1 && a.status === 'succeeded')).toBe(true);
   });
 
   it('fails at once with remediation when GitHub refuses the installation token', async () => {

@@ -11,7 +11,18 @@ import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 
 type Body = any;
-type Reply = readonly [number, unknown];
+/** Status and body, and for faults optionally headers (e.g. retry-after). */
+type Reply = readonly [number, unknown] | readonly [number, unknown, Record<string, string>];
+
+export interface Fault {
+  method: string;
+  path: RegExp;
+  status: number;
+  times: number;
+  /** The error message GitHub would send (e.g. "You have exceeded a secondary rate limit"). */
+  message?: string;
+  headers?: Record<string, string>;
+}
 
 export interface RecordedRequest {
   method: string;
@@ -48,7 +59,7 @@ export interface FakeGitHub {
   labels: Map<number, string[]>;
   handle(method: string, pathWithQuery: string, body: Body): Promise<Reply>;
   /** Makes the next `times` matching requests fail with `status` (a GitHub outage, a 5xx). */
-  injectFault(fault: { method: string; path: RegExp; status: number; times: number }): void;
+  injectFault(fault: Fault): void;
   /** Faults injected and answered so far. */
   faultsServed: RecordedRequest[];
 }
@@ -67,7 +78,7 @@ export function createFakeGitHub(repo: FakeGitHubRepo): FakeGitHub {
   const checkRuns = new Map<number, any>();
   const comments = new Map<number, any>();
   const pulls: any[] = [];
-  const faults: { method: string; path: RegExp; status: number; times: number }[] = [];
+  const faults: Fault[] = [];
   const faultsServed: RecordedRequest[] = [];
   const labels = new Map<number, string[]>();
   let nextId = 1000;
@@ -340,7 +351,11 @@ export function createFakeGitHub(repo: FakeGitHubRepo): FakeGitHub {
       if (fault) {
         fault.times -= 1;
         faultsServed.push(recorded);
-        return [fault.status, { message: 'Server Error (injected by the test)' }];
+        return [
+          fault.status,
+          { message: fault.message ?? 'Server Error (injected by the test)' },
+          ...(fault.headers ? [fault.headers] : []),
+        ] as unknown as Reply;
       }
       for (const route of routes) {
         const match = route.method === method ? url.pathname.match(route.pattern) : null;
@@ -391,8 +406,8 @@ export async function startFakeGitHubServer(
       const path = (req.url ?? '/').replace(/^\/api\/v3/, '');
       void readBody(Buffer.concat(chunks).toString('utf8'))
         .then((body) => fake.handle(req.method ?? 'GET', path, body))
-        .then(([status, body]) => {
-          res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+        .then(([status, body, headers]) => {
+          res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
           res.end(JSON.stringify(body));
         });
     });

@@ -1,66 +1,43 @@
 // Three runs of one two-phase feature: phase 1, then phase 2 on the same
 // branch and pull request, then "no remaining phases" without calling Codex.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_FILES, PHASE_1_PATCH, PHASE_2_PATCH } from '../fixtures/demo-repo.ts';
-import { type Harness, startHarness, WEBHOOK_SECRET, waitFor } from '../support/app-harness.ts';
+import { PHASE_1_PATCH, PHASE_2_PATCH } from '../fixtures/demo-repo.ts';
+import type { Harness } from '../support/app-harness.ts';
+import { type DemoWorld, startDemoWorld } from '../support/demo-world.ts';
 import {
   applyPatchCall,
   type FakeModelServer,
   finalMessage,
   isToolFollowUp,
-  startFakeModelServer,
 } from '../support/fake-model-server.ts';
-import { type BareRepo, createBareRepo, removeTempDirs } from '../support/git-fixtures.ts';
-import { mockGitHub } from '../support/github-api.ts';
-import { commentPayload, deliverWebhook } from '../support/webhooks.ts';
+import type { BareRepo } from '../support/git-fixtures.ts';
 
-const INSTALLATION_ID = 81;
-
+let world: DemoWorld;
 let model: FakeModelServer;
 let repo: BareRepo;
-let github: ReturnType<typeof mockGitHub>;
+let github: DemoWorld['github'];
 let harness: Harness;
 
 beforeAll(async () => {
-  model = await startFakeModelServer(({ body }) => {
-    if (isToolFollowUp(body)) return finalMessage('Done.');
-    return JSON.stringify(body).includes('Phase 2')
-      ? applyPatchCall(PHASE_2_PATCH)
-      : applyPatchCall(PHASE_1_PATCH);
-  });
-  repo = await createBareRepo({ files: DEMO_FILES, branch: 'master' });
-  github = mockGitHub({
-    owner: 'Codertocat',
-    name: 'Hello-World',
-    installationId: INSTALLATION_ID,
+  world = await startDemoWorld({
+    installationId: 81,
     roles: { Codertocat: 'write' },
-    branchSha: (branch) => repo.readBranch(branch),
+    respond: ({ body }) => {
+      if (isToolFollowUp(body)) return finalMessage('Done.');
+      return JSON.stringify(body).includes('Phase 2')
+        ? applyPatchCall(PHASE_2_PATCH)
+        : applyPatchCall(PHASE_1_PATCH);
+    },
   });
-  harness = await startHarness({ modelUrl: model.url });
+  ({ model, repo, github, harness } = world);
 });
 
 afterAll(async () => {
-  await harness?.stop();
-  github?.done();
-  await model?.close();
-  await removeTempDirs();
+  await world?.stop();
 });
 
 async function runOnce(deliveryId: string) {
-  await deliverWebhook(harness.webhookUrl, {
-    secret: WEBHOOK_SECRET,
-    event: 'issue_comment',
-    deliveryId,
-    payload: commentPayload({
-      body: '/speckit run 001-demo',
-      cloneUrl: repo.cloneUrl,
-      installationId: INSTALLATION_ID,
-    }),
-  });
-  return waitFor(async () => {
-    const run = await harness.prisma.specWorkflowRun.findFirst({ where: { triggerDeliveryId: deliveryId } });
-    return run && ['succeeded', 'failed', 'cancelled'].includes(run.status) ? run : null;
-  }, 60_000);
+  return world.settled(await world.comment('/speckit run 001-demo', deliveryId), 60_000);
 }
 
 describe('a two-phase feature', () => {

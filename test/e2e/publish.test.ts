@@ -3,84 +3,48 @@
 // - the branch moved while Codex ran → the phase commit is rebased on top;
 // - the move conflicts with the phase → the run fails naming the file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_FILES, DEMO_TASKS, PHASE_1_PATCH, PHASE_2_PATCH } from '../fixtures/demo-repo.ts';
-import { type Harness, startHarness, WEBHOOK_SECRET, waitFor } from '../support/app-harness.ts';
-import {
-  applyPatchCall,
-  type FakeModelServer,
-  finalMessage,
-  isToolFollowUp,
-  startFakeModelServer,
-} from '../support/fake-model-server.ts';
-import { type BareRepo, createBareRepo, removeTempDirs } from '../support/git-fixtures.ts';
-import { mockGitHub } from '../support/github-api.ts';
-import { commentPayload, deliverWebhook } from '../support/webhooks.ts';
+import { DEMO_TASKS, PHASE_1_PATCH, PHASE_2_PATCH } from '../fixtures/demo-repo.ts';
+import type { Harness } from '../support/app-harness.ts';
+import { type DemoWorld, startDemoWorld } from '../support/demo-world.ts';
+import { applyPatchCall, finalMessage, isToolFollowUp } from '../support/fake-model-server.ts';
+import type { BareRepo } from '../support/git-fixtures.ts';
 
-const INSTALLATION_ID = 85;
 const FEATURES = ['001-demo', '002-moved', '003-conflict'];
 
-let model: FakeModelServer;
+let world: DemoWorld;
 let repo: BareRepo;
-let github: ReturnType<typeof mockGitHub>;
+let github: DemoWorld['github'];
 let harness: Harness;
 /** Runs before the model answers a phase-2 request (the "while Codex runs" moment). */
 let beforePhase2: (feature: string) => Promise<void> = async () => {};
 
 beforeAll(async () => {
-  model = await startFakeModelServer(async ({ body }) => {
-    if (isToolFollowUp(body)) return finalMessage('Done.');
-    const text = JSON.stringify(body);
-    const feature = FEATURES.find((f) => text.includes(`Feature: ${f}`)) ?? '001-demo';
-    if (text.includes('Phase 2')) {
-      await beforePhase2(feature);
-      return applyPatchCall(PHASE_2_PATCH);
-    }
-    return applyPatchCall(PHASE_1_PATCH);
+  world = await startDemoWorld({
+    installationId: 85,
+    respond: async ({ body }) => {
+      if (isToolFollowUp(body)) return finalMessage('Done.');
+      const text = JSON.stringify(body);
+      const feature = FEATURES.find((f) => text.includes(`Feature: ${f}`)) ?? '001-demo';
+      if (text.includes('Phase 2')) {
+        await beforePhase2(feature);
+        return applyPatchCall(PHASE_2_PATCH);
+      }
+      return applyPatchCall(PHASE_1_PATCH);
+    },
+    files: Object.fromEntries(FEATURES.slice(1).map((feature) => [`specs/${feature}/tasks.md`, DEMO_TASKS])),
   });
-  const files: Record<string, string> = { ...DEMO_FILES };
-  for (const feature of FEATURES.slice(1)) files[`specs/${feature}/tasks.md`] = DEMO_TASKS;
-  repo = await createBareRepo({ files, branch: 'master' });
-  github = mockGitHub({
-    owner: 'Codertocat',
-    name: 'Hello-World',
-    installationId: INSTALLATION_ID,
-    roles: { Codertocat: 'admin' },
-    branchSha: (branch) => repo.readBranch(branch),
-  });
-  harness = await startHarness({ modelUrl: model.url });
+  ({ repo, github, harness } = world);
 });
 
 afterAll(async () => {
-  await harness?.stop();
-  github?.done();
-  await model?.close();
-  await removeTempDirs();
+  await world?.stop();
 });
 
-let deliveries = 0;
 async function run(feature: string) {
-  deliveries += 1;
-  const deliveryId = `publish-${deliveries}`;
-  await deliverWebhook(harness.webhookUrl, {
-    secret: WEBHOOK_SECRET,
-    event: 'issue_comment',
-    deliveryId,
-    payload: commentPayload({
-      body: `/speckit run ${feature}`,
-      cloneUrl: repo.cloneUrl,
-      installationId: INSTALLATION_ID,
-    }),
-  });
-  return waitFor(async () => {
-    const found = await harness.prisma.specWorkflowRun.findFirst({
-      where: { triggerDeliveryId: deliveryId },
-    });
-    return found && ['succeeded', 'failed', 'cancelled'].includes(found.status) ? found : null;
-  }, 90_000).then((found) => {
-    if (found.status === 'failed')
-      console.log(`${feature} failed at ${found.errorStep}: ${found.errorMessage}`);
-    return found;
-  });
+  const found = await world.settled(await world.comment(`/speckit run ${feature}`));
+  if (found.status === 'failed')
+    console.log(`${feature} failed at ${found.errorStep}: ${found.errorMessage}`);
+  return found;
 }
 
 const prCreates = (head: string) =>

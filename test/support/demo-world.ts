@@ -31,6 +31,8 @@ export async function startDemoWorld(options: {
   /** Files besides the demo feature's. */
   files?: Record<string, string>;
   env?: Record<string, string>;
+  /** Collaborator roles (default: Codertocat is an admin). */
+  roles?: Record<string, string>;
 }): Promise<DemoWorld> {
   const model = await startFakeModelServer(options.respond);
   const repo = await createBareRepo({ files: { ...DEMO_FILES, ...options.files }, branch: 'master' });
@@ -38,7 +40,7 @@ export async function startDemoWorld(options: {
     owner: 'Codertocat',
     name: 'Hello-World',
     installationId: options.installationId,
-    roles: { Codertocat: 'admin' },
+    roles: options.roles ?? { Codertocat: 'admin' },
     branchSha: (branch) => repo.readBranch(branch),
     ...repoFileReaders(repo),
   });

@@ -7,11 +7,13 @@ import type { Logger } from 'pino';
 import type { RunCommands } from '../api/run-commands-port.ts';
 import { type Command, FEATURE_KEY, parseCommand, type RunTarget, USAGE } from '../commands/parse-command.ts';
 import type { Prisma, PrismaClient } from '../db/prisma.ts';
+import { UserError } from '../errors.ts';
 import { featureBranchName } from '../git/branch-name.ts';
 import { addEyesReaction, createComment, removeLabel } from '../github/comments.ts';
 import { type GitHubAuth, isNotFound, type Octokit, repoParams } from '../github/octokit.ts';
-import { getRepositoryRole, mayRun, needsWriteAccess } from '../github/permissions.ts';
+import { getRepositoryRole, isAllowedRunner, mayRun, needsWriteAccess } from '../github/permissions.ts';
 import { renderStatus } from '../github/render/status.ts';
+import { loadRepoConfig } from '../repo-config/index.ts';
 import {
   type CheckRunTrigger,
   type CommentTrigger,
@@ -106,6 +108,22 @@ async function admitComment(a: Admission, trigger: CommentTrigger): Promise<stri
       await reply(
         `@${a.actor} only collaborators with write, maintain or admin access can ${verbPhrase(command)} ` +
           `(your access: ${role}). Ask a maintainer to comment \`/speckit ${command.name}\` instead.`,
+      );
+      return null;
+    }
+    // .github/speckit.yml may narrow it further (allowed_runners); an invalid file says what is wrong.
+    let allowed: readonly string[];
+    try {
+      allowed = (await loadRepoConfig(a.octokit, a.repo, a.repo.defaultBranch)).allowedRunners;
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      await reply(`@${a.actor} ${error.message}`);
+      return null;
+    }
+    if (!(await isAllowedRunner(a.octokit, allowed, a.actor))) {
+      await reply(
+        `@${a.actor} this repository's \`.github/speckit.yml\` lets only ${allowed.map((x) => `\`${x}\``).join(', ')} ` +
+          `${verbPhrase(command)}. Ask one of them, or add yourself to \`allowed_runners\`.`,
       );
       return null;
     }

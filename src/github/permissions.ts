@@ -24,3 +24,33 @@ export function mayRun(role: string): boolean {
 export function needsWriteAccess(command: CommandName): boolean {
   return COMMAND_ACCESS[command] === 'write';
 }
+
+/**
+ * Whether `username` is one of `allowed` (logins, or `org/team` slugs checked
+ * through team membership). An empty list allows everyone with write access.
+ */
+export async function isAllowedRunner(
+  octokit: Octokit,
+  allowed: readonly string[],
+  username: string,
+): Promise<boolean> {
+  if (allowed.length === 0) return true;
+  const login = username.toLowerCase();
+  if (allowed.some((entry) => !entry.includes('/') && entry.toLowerCase() === login)) return true;
+  for (const entry of allowed) {
+    const [org, team] = entry.split('/');
+    if (!org || !team) continue;
+    try {
+      const { data } = await octokit.request('GET /orgs/{org}/teams/{team_slug}/memberships/{username}', {
+        org,
+        team_slug: team,
+        username,
+      });
+      if (data.state === 'active') return true;
+    } catch (error) {
+      // 404: not a member (or the team is not visible to the app).
+      if ((error as { status?: number }).status !== 404) throw error;
+    }
+  }
+  return false;
+}

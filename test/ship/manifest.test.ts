@@ -64,6 +64,9 @@ function requiredPermissions(): Record<string, 'read' | 'write'> {
     const level = method === 'GET' || permission === 'metadata' ? 'read' : 'write';
     if (required[permission] !== 'write') required[permission] = level;
   }
+  // Documented opt-ins (README): only `org/team` entries in allowed_runners need
+  // Members: read, and only allow_workflow_changes needs Workflows: write.
+  for (const optIn of ['members', 'workflows']) delete required[optIn];
   return required;
 }
 

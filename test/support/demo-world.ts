@@ -33,6 +33,7 @@ export async function startDemoWorld(options: {
   env?: Record<string, string>;
   /** Collaborator roles (default: Codertocat is an admin). */
   roles?: Record<string, string>;
+  teams?: Record<string, readonly string[]>;
 }): Promise<DemoWorld> {
   const model = await startFakeModelServer(options.respond);
   const repo = await createBareRepo({ files: { ...DEMO_FILES, ...options.files }, branch: 'master' });
@@ -41,6 +42,7 @@ export async function startDemoWorld(options: {
     name: 'Hello-World',
     installationId: options.installationId,
     roles: options.roles ?? { Codertocat: 'admin' },
+    ...(options.teams ? { teams: options.teams } : {}),
     branchSha: (branch) => repo.readBranch(branch),
     ...repoFileReaders(repo),
   });

@@ -42,6 +42,8 @@ export interface FakeGitHubRepo {
   readFile?: (ref: string, path: string) => Promise<string | null>;
   /** A directory's entries at a ref, for GET /contents on a directory; null when absent. */
   listDir?: (ref: string, path: string) => Promise<{ type: 'file' | 'dir'; name: string }[] | null>;
+  /** Team members by `org/team` slug, for GET /orgs/{org}/teams/{team}/memberships/{user}. */
+  teams?: Record<string, readonly string[]>;
   /** Sees every request before it is answered (a crash test's kill point). */
   onRequest?: (method: string, pathWithQuery: string) => void;
   /** False once the app was uninstalled: GET /app/installations/{id} answers 404. */
@@ -153,6 +155,16 @@ export function createFakeGitHub(repo: FakeGitHubRepo): FakeGitHub {
         const role = repo.roles[username] ?? 'none';
         const permission = role === 'maintain' ? 'write' : role === 'triage' ? 'read' : role;
         return [200, { permission, role_name: role, user: { login: username, type: 'User' } }];
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/orgs\/([^/]+)\/teams\/([^/]+)\/memberships\/([^/]+)$/,
+      reply: (match) => {
+        const members = repo.teams?.[`${match[1]}/${match[2]}`] ?? [];
+        const user = decodeURIComponent(match[3] ?? '');
+        if (!members.includes(user)) return notFound;
+        return [200, { url: '', role: 'member', state: 'active' }];
       },
     },
     {

@@ -2,55 +2,33 @@
 // uninstalled): its active runs there are cancelled and recorded as such, and
 // a running Codex is stopped.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_FILES, DEMO_TASKS } from '../fixtures/demo-repo.ts';
-import { type Harness, startHarness, WEBHOOK_SECRET, waitFor } from '../support/app-harness.ts';
-import { type FakeModelServer, hang, startFakeModelServer } from '../support/fake-model-server.ts';
-import { type BareRepo, createBareRepo, removeTempDirs } from '../support/git-fixtures.ts';
-import { mockGitHub } from '../support/github-api.ts';
-import { commentPayload, deliverWebhook, examplePayload } from '../support/webhooks.ts';
+import { DEMO_TASKS } from '../fixtures/demo-repo.ts';
+import { type Harness, WEBHOOK_SECRET, waitFor } from '../support/app-harness.ts';
+import { type DemoWorld, startDemoWorld } from '../support/demo-world.ts';
+import { hang } from '../support/fake-model-server.ts';
+import { deliverWebhook, examplePayload } from '../support/webhooks.ts';
 import { findProcesses } from '../support/worker-process.ts';
 
 const INSTALLATION_ID = 89;
 
-let model: FakeModelServer;
-let repo: BareRepo;
-let github: ReturnType<typeof mockGitHub>;
+let world: DemoWorld;
 let harness: Harness;
 
 beforeAll(async () => {
-  model = await startFakeModelServer(() => hang());
-  repo = await createBareRepo({
-    files: { ...DEMO_FILES, 'specs/002-two/tasks.md': DEMO_TASKS },
-    branch: 'master',
-  });
-  github = mockGitHub({
-    owner: 'Codertocat',
-    name: 'Hello-World',
+  world = await startDemoWorld({
     installationId: INSTALLATION_ID,
-    roles: { Codertocat: 'admin' },
-    branchSha: (branch) => repo.readBranch(branch),
+    respond: () => hang(),
+    files: { 'specs/002-two/tasks.md': DEMO_TASKS },
   });
-  harness = await startHarness({ modelUrl: model.url });
+  ({ harness } = world);
 });
 
 afterAll(async () => {
-  await harness?.stop();
-  github?.done();
-  await model?.close();
-  await removeTempDirs();
+  await world?.stop();
 });
 
 async function startRun(feature: string): Promise<string> {
-  await deliverWebhook(harness.webhookUrl, {
-    secret: WEBHOOK_SECRET,
-    event: 'issue_comment',
-    deliveryId: `lost-${feature}`,
-    payload: commentPayload({
-      body: `/speckit run ${feature}`,
-      cloneUrl: repo.cloneUrl,
-      installationId: INSTALLATION_ID,
-    }),
-  });
+  await world.comment(`/speckit run ${feature}`, `lost-${feature}`);
   const run = await waitFor(() =>
     harness.prisma.specWorkflowRun.findFirst({ where: { featureKey: feature, currentStep: 'codex' } }),
   );

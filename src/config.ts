@@ -37,7 +37,24 @@ const schema = z.object({
   ARTIFACTS_DIR: z.string().min(1).default('var/artifacts/spec_workflows').describe('root of run artifacts'),
   WORK_DIR: z.string().min(1).default('var/workspaces').describe('root of per-run git workspaces'),
   SPECKIT_API_TOKEN: optionalText.describe('bearer token required by the REST API'),
-  SPECKIT_CONCURRENCY: positiveInt.default(4).describe('concurrent steps per process'),
+  SPECKIT_CONCURRENCY: positiveInt
+    .default(4)
+    .describe(
+      'Codex steps running at once per process, and as many other steps (each kind has its own limit)',
+    ),
+  GITHUB_WRITE_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(1000)
+    .describe(
+      "sustained pace of GitHub writes per installation and process, as GitHub's secondary rate limits ask; 0 turns pacing off (GitHub Enterprise Server without rate limits)",
+    ),
+  GITHUB_WRITE_BURST: positiveInt
+    .default(3)
+    .describe(
+      'GitHub writes that may go at once after a quiet spell (then one per GITHUB_WRITE_INTERVAL_MS)',
+    ),
   CODEX_ENV_PASSTHROUGH: z
     .string()
     .regex(
@@ -179,6 +196,8 @@ export interface Config {
   workDir: string;
   apiToken: string | undefined;
   concurrency: number;
+  /** Pace of GitHub writes per installation (see src/github/write-pacing.ts). */
+  githubWrites: { intervalMs: number; burst: number };
   /** Codex steps of one installation running at once across all workers. */
   installationConcurrency: number;
   heartbeatSeconds: number;
@@ -279,6 +298,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     workDir: path.resolve(cwd, e.WORK_DIR),
     apiToken: e.SPECKIT_API_TOKEN,
     concurrency: e.SPECKIT_CONCURRENCY,
+    githubWrites: Object.freeze({ intervalMs: e.GITHUB_WRITE_INTERVAL_MS, burst: e.GITHUB_WRITE_BURST }),
     installationConcurrency: e.SPECKIT_INSTALLATION_CONCURRENCY,
     heartbeatSeconds: e.SPECKIT_HEARTBEAT_SECONDS,
     superviseSeconds: e.SPECKIT_SUPERVISE_SECONDS,

@@ -29,6 +29,7 @@ import { openDatabase } from './db/open-database.ts';
 import { createPrismaClient, type PrismaClient } from './db/prisma.ts';
 import { createGitHubAuth, createProbot } from './github/github-app.ts';
 import { withSecondaryRateLimitRetry } from './github/secondary-rate-limit.ts';
+import { withWritePacing } from './github/write-pacing.ts';
 import { createHttpServer } from './http-server.ts';
 import type { Logger } from './logger.ts';
 // --- issue #11 (ship it): metrics, readiness, setup page, retention ---
@@ -107,7 +108,10 @@ export async function startSpeckit(config: Config, options: StartOptions): Promi
     ? createProbot(
         config,
         log,
-        withGitHubMetrics(withSecondaryRateLimitRetry(options.Octokit ?? ProbotOctokit), metrics),
+        withGitHubMetrics(
+          withSecondaryRateLimitRetry(withWritePacing(options.Octokit ?? ProbotOctokit, config.githubWrites)),
+          metrics,
+        ),
       )
     : null;
   const webhookDeps = { prisma, boss };

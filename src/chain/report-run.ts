@@ -39,8 +39,11 @@ export const ACTIONS = {
 export interface ReportDeps {
   prisma: PrismaClient;
   github: GitHubAuth;
-  /** For links (SPECKIT_PUBLIC_URL) and live Codex activity (ARTIFACTS_DIR); optional. */
-  config?: { publicUrl?: string | undefined; artifactsDir?: string };
+  /**
+   * For links (SPECKIT_PUBLIC_URL), live Codex activity (ARTIFACTS_DIR) and
+   * the "waiting for a Codex slot" note (SPECKIT_INSTALLATION_CONCURRENCY); optional.
+   */
+  config?: { publicUrl?: string | undefined; artifactsDir?: string; installationConcurrency?: number };
 }
 
 export interface FinalReport {
@@ -96,12 +99,50 @@ export async function loadReportDetails(deps: ReportDeps, run: Run): Promise<Rep
   if (usage && typeof usage.totalTokens === 'number') {
     details.usage = `${usage.totalTokens} tokens (${usage.inputTokens} input, ${usage.outputTokens} output)`;
   }
+  if (run.currentStep === 'codex' && !codex && deps.config?.installationConcurrency) {
+    details.waiting = await codexSlotWait(deps.prisma, run, deps.config.installationConcurrency);
+  }
   if (run.currentStep === 'codex' && !codex && deps.config?.artifactsDir) {
     const live = await liveCodexActivity(deps.prisma, deps.config.artifactsDir, run.id);
     details.activity = live.activity;
     if (live.usage) details.usage = live.usage;
   }
   return details;
+}
+
+/**
+ * Why a run whose Codex step has not started waits: its installation already
+ * has as many runs ahead of it in the Codex step as SPECKIT_INSTALLATION_CONCURRENCY
+ * lets run at once (pg-boss holds its job until one ends). Runs are ahead
+ * when they reached the Codex step first (their discover finished earlier),
+ * which is the order pg-boss hands the jobs out. Null when it is not held back.
+ */
+async function codexSlotWait(prisma: PrismaClient, run: Run, limit: number): Promise<string | null> {
+  const [ownCodex, discovered] = await Promise.all([
+    prisma.specWorkflowTaskState.count({ where: { runId: run.id, taskName: 'codex' } }),
+    prisma.specWorkflowTaskState.findFirst({
+      where: { runId: run.id, taskName: 'discover', status: 'succeeded' },
+      orderBy: { attempt: 'desc' },
+      select: { finishedAt: true },
+    }),
+  ]);
+  if (ownCodex > 0 || !discovered?.finishedAt) return null;
+  const ahead = await prisma.specWorkflowRun.count({
+    where: {
+      installationId: run.installationId,
+      id: { not: run.id },
+      status: { in: ['running', 'cancelling'] },
+      currentStep: 'codex',
+      tasks: {
+        some: { taskName: 'discover', status: 'succeeded', finishedAt: { lt: discovered.finishedAt } },
+      },
+    },
+  });
+  if (ahead < limit) return null;
+  return (
+    `Waiting for a Codex slot: ${ahead} ${ahead === 1 ? 'run' : 'runs'} of this installation ${ahead === 1 ? 'is' : 'are'} ahead in the Codex step, ` +
+    `and it runs at most ${limit} at once (SPECKIT_INSTALLATION_CONCURRENCY). This run starts Codex when one ends.`
+  );
 }
 
 /** The latest commands and file changes of the running Codex attempt, read from its JSONL log. */
@@ -154,6 +195,7 @@ export function finalActions(
 
 /** tasks.md at `ref`: whether phases are left and annotations for unverified (or, on failure, pending) tasks. */
 async function tasksReview(
+  prisma: PrismaClient,
   octokit: Octokit,
   repo: Repo,
   run: Run,
@@ -161,7 +203,12 @@ async function tasksReview(
   conclusion: Conclusion,
   details: ReportDetails,
 ): Promise<{ phasesLeft: boolean | null; annotations: CheckRunAnnotation[] }> {
-  const file = `specs/${run.featureKey}/tasks.md`;
+  const discover = await loadStepOutput(prisma, run.id, 'discover');
+  // The specs directory is configurable: discover stored where tasks.md is.
+  const file =
+    typeof discover?.data.tasksPath === 'string'
+      ? discover.data.tasksPath
+      : `specs/${run.featureKey}/tasks.md`;
   const read = async (ref: string | null) =>
     ref ? await getFileText(octokit, repo, file, ref).catch(() => null) : null;
   const after = await read(refs.tasksAt);
@@ -207,13 +254,17 @@ export async function reportRun(deps: ReportDeps, run: Run, final?: FinalReport)
     : run;
   const details = await loadReportDetails(deps, run);
   if (run.checkRunId !== null) {
-    const output = { title: checkRunTitle(view), summary: renderCheckRunSummary(view, attempts, details) };
+    const output = {
+      title: checkRunTitle(view, details),
+      summary: renderCheckRunSummary(view, attempts, details),
+    };
     const name = checkRunName(run.featureKey, run.phaseNumber);
     let update: CheckRunUpdate = { status: 'in_progress', name, output };
     if (final) {
       const intake = await loadStepOutput(deps.prisma, run.id, 'intake');
       const checkedSha = typeof intake?.data.headSha === 'string' ? intake.data.headSha : null;
       const review = await tasksReview(
+        deps.prisma,
         octokit,
         repo,
         run,
@@ -250,16 +301,32 @@ export async function reportRun(deps: ReportDeps, run: Run, final?: FinalReport)
         });
       }
     }
-    await updateCheckRun(octokit, repo, Number(run.checkRunId), update);
-  }
-  if (run.progressCommentId !== null) {
-    await updateComment(
-      octokit,
-      repo,
-      Number(run.progressCommentId),
-      renderProgressComment(view, attempts, details),
+    const checkRunId = Number(run.checkRunId);
+    await unlessUnchanged(`check-run:${checkRunId}`, update, () =>
+      updateCheckRun(octokit, repo, checkRunId, update),
     );
   }
+  if (run.progressCommentId !== null) {
+    const commentId = Number(run.progressCommentId);
+    const body = renderProgressComment(view, attempts, details);
+    await unlessUnchanged(`comment:${commentId}`, body, () => updateComment(octokit, repo, commentId, body));
+  }
+}
+
+// What this process last sent to each check run and comment. GitHub writes are
+// paced (src/github/write-pacing.ts), so a report that would not change what
+// people see is not sent: the live refresh of a quiet Codex step, or a step
+// change another process already reported, costs no write.
+const lastSent = new Map<string, string>();
+const LAST_SENT_MAX = 2_000;
+
+async function unlessUnchanged(key: string, content: unknown, send: () => Promise<void>): Promise<void> {
+  const text = JSON.stringify(content);
+  if (lastSent.get(key) === text) return;
+  await send();
+  lastSent.delete(key);
+  lastSent.set(key, text);
+  if (lastSent.size > LAST_SENT_MAX) lastSent.delete(lastSent.keys().next().value as string);
 }
 
 /** True when the run's trigger said `--all`: the next phase starts without a button. */

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { PrismaClient } from '../db/prisma.ts';
 import type { GitHubAuth } from '../github/octokit.ts';
 import { isTerminal, type RunStatus, type Step } from './chain.ts';
+import { createLatestReports } from './latest-reports.ts';
 import { continueAfterSuccess } from './next-phase.ts';
 import { type ReportDeps, reportRun } from './report-run.ts';
 import { loadRun, type Run } from './runs.ts';
@@ -36,7 +37,7 @@ export function createRunProgress(
   now: () => number = Date.now,
 ): RunProgress {
   const lastReport = new Map<string, number>();
-  const inFlight = new Set<string>();
+  const reports = createLatestReports();
   const reportDeps = {
     prisma: deps.prisma,
     github: deps.github,
@@ -55,21 +56,22 @@ export function createRunProgress(
       // finalize reports the end itself.
       if (run.currentStep === 'finalize') return;
       lastReport.set(run.id, now());
-      await reportRun(reportDeps, run);
+      await reports.request(run.id, () => reportLatest(run.id));
     },
     async onStepTick(runId, step) {
-      if (step !== 'codex' || inFlight.has(runId)) return;
+      if (step !== 'codex' || reports.busy(runId)) return;
       const last = lastReport.get(runId) ?? 0;
       if (now() - last < minIntervalMs) return;
-      inFlight.add(runId);
-      try {
-        const run = await loadRun(deps.prisma, runId);
-        if (!run || isTerminal(run.status as RunStatus) || run.currentStep !== step) return;
-        lastReport.set(runId, now());
-        await reportRun(reportDeps, run);
-      } finally {
-        inFlight.delete(runId);
-      }
+      lastReport.set(runId, now());
+      await reports.request(runId, () => reportLatest(runId, step));
     },
   };
+
+  /** Reports the run as it is stored now; an ended run, or one at finalize, is finalize's to report. */
+  async function reportLatest(runId: string, step?: Step): Promise<void> {
+    const run = await loadRun(deps.prisma, runId);
+    if (!run || isTerminal(run.status as RunStatus) || run.currentStep === 'finalize') return;
+    if (step && run.currentStep !== step) return;
+    await reportRun(reportDeps, run);
+  }
 }

@@ -81,27 +81,30 @@ export interface Workers {
 }
 
 /**
- * How SPECKIT_CONCURRENCY is shared: every step runs under one per-process
- * limit, and Codex may hold all but one of its slots, so a long Codex step
- * never starves the short steps (with a limit of 1, they take turns).
+ * How SPECKIT_CONCURRENCY is used: Codex steps and the short steps (intake,
+ * discover, apply, publish, finalize) have a limit of their own, each
+ * SPECKIT_CONCURRENCY. Codex steps take minutes and short ones seconds: with
+ * one shared limit a busy Codex would hold up every run's reporting and
+ * publishing, and Codex would have to be kept below the limit so the short
+ * steps could go on (measured in docs/benchmarks.md: a third wave of Codex).
  */
-export function concurrencyPlan(concurrency: number): { total: number; codex: number } {
-  return { total: concurrency, codex: Math.max(1, concurrency - 1) };
+export function concurrencyPlan(concurrency: number): { steps: number; codex: number } {
+  return { steps: concurrency, codex: concurrency };
 }
 
 export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   const { boss, config } = deps;
   const plan = concurrencyPlan(config.concurrency);
-  const limit = pLimit(plan.total);
+  const limits = { codex: pLimit(plan.codex), steps: pLimit(plan.steps) };
   const active = new Set<Promise<unknown>>();
-  const track = <T>(work: () => Promise<T>): Promise<T> => {
-    const promise = limit(work);
+  const track = <T>(kind: keyof typeof limits, work: () => Promise<T>): Promise<T> => {
+    const promise = limits[kind](work);
     active.add(promise);
     void promise.finally(() => active.delete(promise)).catch(() => {});
     return promise;
   };
-  await boss.work(queueName('intake'), { ...POLLING, batchSize: 1, localConcurrency: plan.total }, ([job]) =>
-    track(async () => {
+  await boss.work(queueName('intake'), { ...POLLING, batchSize: 1, localConcurrency: plan.steps }, ([job]) =>
+    track('steps', async () => {
       if (!job) return;
       const data = intakeJobData.parse(job.data);
       let runId: string | null;
@@ -119,7 +122,8 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   );
   for (const step of STEPS) {
     if (step === 'intake') continue;
-    const localConcurrency = step === 'codex' ? plan.codex : plan.total;
+    const kind = step === 'codex' ? 'codex' : 'steps';
+    const localConcurrency = plan[kind];
     await boss.work(
       queueName(step),
       {
@@ -129,13 +133,13 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
         ...(step === 'codex' ? { groupConcurrency: config.installationConcurrency } : {}),
       },
       ([job]) =>
-        track(async () => {
+        track(kind, async () => {
           if (job) await runStepJob(deps, step, stepJobData.parse(job.data).runId, job);
         }),
     );
   }
   await boss.work(DEAD_LETTER_QUEUE, { ...POLLING, batchSize: 1, includeMetadata: true }, ([job]) =>
-    track(async () => {
+    track('steps', async () => {
       if (job) await settleDeadLetter(deps, job);
     }),
   );

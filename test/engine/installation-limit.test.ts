@@ -46,5 +46,27 @@ describe('the per-installation Codex limit', () => {
     expect(codex).toHaveLength(2);
     // The second Codex step started only after the first one ended.
     expect(codex[1]!.startedAt!.getTime()).toBeGreaterThanOrEqual(codex[0]!.finishedAt!.getTime());
+    // While it waited, the second run's check run and progress comment said why.
+    const second = runs.find((run) => run.id === codex[1]!.runId)!;
+    const waitingTitles = world.github.requests.filter(
+      (r) =>
+        r.method === 'PATCH' &&
+        r.path.endsWith(`/check-runs/${second.checkRunId}`) &&
+        /waiting for a Codex slot/.test(String((r.body as any)?.output?.title)),
+    );
+    const waitingComments = world.github.requests.filter(
+      (r) =>
+        r.method === 'PATCH' &&
+        r.path.endsWith(`/issues/comments/${second.progressCommentId}`) &&
+        /Waiting for a Codex slot: 1 run of this installation is ahead/.test(String((r.body as any)?.body)),
+    );
+    console.log(
+      `second run: ${waitingTitles.length} check-run update(s) and ${waitingComments.length} comment update(s) said it waited for a Codex slot`,
+    );
+    expect(waitingTitles.length).toBeGreaterThan(0);
+    expect(waitingComments.length).toBeGreaterThan(0);
+    const finalCheckRun = world.github.checkRuns.get(Number(second.checkRunId));
+    expect(finalCheckRun).toMatchObject({ status: 'completed', conclusion: 'success' });
+    expect(finalCheckRun.output.title).not.toMatch(/waiting/);
   });
 });

@@ -36,6 +36,8 @@ export interface ReportDetails {
   activity?: readonly string[];
   /** Token usage, e.g. "Codex used 440 tokens (…)". */
   usage?: string | null;
+  /** Why the run waits in the queue (its installation's Codex steps are at their limit). */
+  waiting?: string | null;
 }
 
 /** GitHub's limit for a check run's output.summary / output.text, and for a comment body. */
@@ -78,8 +80,9 @@ function isActive(status: string): boolean {
   return ['pending', 'running', 'cancelling'].includes(status);
 }
 
-export function checkRunTitle(run: RunView): string {
+export function checkRunTitle(run: RunView, details?: ReportDetails): string {
   const phase = phaseLabel(run);
+  if (details?.waiting && run.status === 'running') return `${phase} — waiting for a Codex slot`;
   if (run.status === 'pending') return `Queued: ${run.featureKey}`;
   if (run.status === 'cancelling') return `${phase} — cancelling`;
   if (run.conclusion === null || run.status === 'running') return `${phase} — ${run.currentStep}`;
@@ -169,6 +172,7 @@ export function renderCheckRunSummary(
   lines.push(`**Feature** \`${run.featureKey}\` · **${phaseLabel(run)}** · started by @${run.triggerActor}`);
   lines.push('');
   lines.push(...outcomeLines(run));
+  if (details?.waiting) lines.push('', `⏳ ${details.waiting}`);
   const table = renderStepTable(attempts);
   if (table) lines.push('', table);
   lines.push(...renderTasks(details));
@@ -242,6 +246,7 @@ export function renderProgressComment(
   details?: ReportDetails,
 ): string {
   const lines = [`### Spec Kit · \`${run.featureKey}\` · ${phaseLabel(run)}`, '', statusLine(run), ''];
+  if (details?.waiting) lines.push(`⏳ ${details.waiting}`, '');
   lines.push(...renderChecklist(run, attempts));
   const links = [
     details?.links?.checkRun ? `[Check run](${details.links.checkRun})` : null,

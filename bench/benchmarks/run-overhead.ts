@@ -19,11 +19,11 @@ export const runOverhead: Benchmark = {
       s.asIs.map((r) => r.totalMs),
     );
     const whatIfRow = row(
-      'what-if: write spacing off, stub Codex',
+      'pacing off, stub Codex',
       s.whatIf.map((r) => r.totalMs),
     );
     const realRow = row(
-      'what-if: write spacing off, real Codex CLI + fake model server',
+      'pacing off, real Codex CLI + fake model server',
       s.realCodex.map((r) => r.totalMs),
     );
     const floorRow = row(
@@ -40,7 +40,7 @@ export const runOverhead: Benchmark = {
     );
     const whatIfSteps = STEPS.map((step) =>
       row(
-        `  step ${step} (what-if)`,
+        `  step ${step} (pacing off)`,
         s.whatIf.map((r) => r.stepMs[step] ?? Number.NaN),
       ),
     );
@@ -63,8 +63,8 @@ export const runOverhead: Benchmark = {
       rows: [appRow, whatIfRow, realRow, floorRow, ...stepRows, ...whatIfSteps],
       ratios: [
         ratio('app / git floor', 'median', appRow.median, floorRow.median),
-        ratio('what-if / git floor', 'median', whatIfRow.median, floorRow.median),
-        ratio('real Codex / stub Codex (both what-if)', 'median', realRow.median, whatIfRow.median),
+        ratio('pacing off / git floor', 'median', whatIfRow.median, floorRow.median),
+        ratio('real Codex / stub Codex (both pacing off)', 'median', realRow.median, whatIfRow.median),
       ],
       targets: [
         {

@@ -14,7 +14,7 @@ export const stepDispatch: Benchmark = {
     const hops = s.asIs.flatMap((r) => r.hops.map((h) => h.ms));
     const whatIfHops = s.whatIf.flatMap((r) => r.hops.map((h) => h.ms));
     const appRow = row('app, every hop (LISTEN-observed commits)', hops);
-    const whatIfRow = row('what-if: write spacing off, every hop', whatIfHops);
+    const whatIfRow = row('pacing off, every hop', whatIfHops);
     const dbRow = row('app, every hop (attempt started_at − previous finished_at)', s.dbHops);
     const floorRow = row('raw pg-boss hop (send committed → next handler)', s.chainFloor.hops, 'ms', true);
     const chainRow = row('raw pg-boss 5-job chain, whole chain', s.chainFloor.totals, 'ms', true);

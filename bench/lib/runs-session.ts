@@ -1,14 +1,13 @@
 // The sequential-runs session shared by `trigger-check-run`, `step-dispatch`
 // and `run-overhead`: one world, one web process and one worker process;
 // runs one at a time on an idle app (so each measures latency, not queueing),
-// first with the app as it is, then with a worker whose Octokit write spacing
-// is off (what-if, bench/lib/no-write-throttle.ts), then with the real Codex
+// first with the app as it is, then with a worker whose GitHub write pacing
+// is off (GITHUB_WRITE_INTERVAL_MS=0), then with the real Codex
 // CLI against the fake model server; plus the floors those benchmarks need.
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { PgBoss } from 'pg-boss';
 import { createTestDatabase } from '../../test/support/database.ts';
@@ -24,7 +23,12 @@ import { type RunRecord, sequentialRuns } from './runs.ts';
 import { now } from './stats.ts';
 import { createWorld, featureKey, type World } from './world.ts';
 
-export const NO_WRITE_THROTTLE = fileURLToPath(new URL('./no-write-throttle.ts', import.meta.url));
+/**
+ * The worker environment of the "pacing off" rows: GitHub writes unpaced, as
+ * on a GitHub Enterprise Server without rate limits. It shows what a run
+ * costs apart from GitHub's requested write pace (src/github/write-pacing.ts).
+ */
+export const PACING_OFF = { GITHUB_WRITE_INTERVAL_MS: '0' } as const;
 
 /** Sized for the 10-minute suite: an as-is run waits ~15 s on GitHub write spacing. */
 export const SIZES = { asIs: 4, whatIf: 8, realCodex: 3, gitFloor: 10, chainFloor: 60, triggerFloor: 15 };
@@ -74,28 +78,26 @@ async function measureRunsSession(ctx: BenchContext): Promise<RunsSession> {
     );
     await world.stopWorkers();
 
-    ctx.log('what-if runs: write spacing off');
-    await world.startWorker({}, `--import=${NO_WRITE_THROTTLE}`);
+    ctx.log('runs with GitHub write pacing off (GITHUB_WRITE_INTERVAL_MS=0)');
+    await world.startWorker(PACING_OFF);
     await sequentialRuns(world, take(1), { gapMs: 300, timeoutMs: 120_000 });
     const whatIf = await sequentialRuns(world, take(SIZES.whatIf), { gapMs: 300, timeoutMs: 120_000 });
     await world.stopWorkers();
 
-    ctx.log('real Codex CLI runs against the fake model server (write spacing off)');
+    ctx.log('real Codex CLI runs against the fake model server (write pacing off)');
     const codexHome = path.join(world.root, 'real-codex-home');
     const { writeCodexHome, FAKE_API_KEY_ENV, FAKE_MODEL } = await import(
       '../../test/support/fake-model-server.ts'
     );
     await writeCodexHome(codexHome, model.url);
-    await world.startWorker(
-      {
-        CODEX_BIN: '',
-        CODEX_HOME: codexHome,
-        CODEX_MODEL: FAKE_MODEL,
-        CODEX_ENV_PASSTHROUGH: FAKE_API_KEY_ENV,
-        [FAKE_API_KEY_ENV]: 'fake-key',
-      },
-      `--import=${NO_WRITE_THROTTLE}`,
-    );
+    await world.startWorker({
+      CODEX_BIN: '',
+      CODEX_HOME: codexHome,
+      CODEX_MODEL: FAKE_MODEL,
+      CODEX_ENV_PASSTHROUGH: FAKE_API_KEY_ENV,
+      [FAKE_API_KEY_ENV]: 'fake-key',
+      ...PACING_OFF,
+    });
     const realCodex = await sequentialRuns(world, take(SIZES.realCodex), { gapMs: 300, timeoutMs: 120_000 });
     await world.stopWorkers();
 

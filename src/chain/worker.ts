@@ -97,12 +97,18 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   const plan = concurrencyPlan(config.concurrency);
   const limits = { codex: pLimit(plan.codex), steps: pLimit(plan.steps) };
   const active = new Set<Promise<unknown>>();
-  const track = <T>(kind: keyof typeof limits, work: () => Promise<T>): Promise<T> => {
-    const promise = limits[kind](work);
+  const keep = (promise: Promise<unknown>) => {
     active.add(promise);
     void promise.finally(() => active.delete(promise)).catch(() => {});
+  };
+  const track = <T>(kind: keyof typeof limits, work: () => Promise<T>): Promise<T> => {
+    const promise = limits[kind](work);
+    keep(promise);
     return promise;
   };
+  // Reporting after a transition waits on GitHub's write pace; it goes on
+  // after the job is done, so it holds no step slot (drain still waits for it).
+  const afterCommit: AfterCommit = (report) => keep(report);
   await boss.work(queueName('intake'), { ...POLLING, batchSize: 1, localConcurrency: plan.steps }, ([job]) =>
     track('steps', async () => {
       if (!job) return;
@@ -117,7 +123,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
         );
         throw error;
       }
-      if (runId) await runStepJob(deps, 'intake', runId, job);
+      if (runId) await runStepJob(deps, 'intake', runId, job, afterCommit);
     }),
   );
   for (const step of STEPS) {
@@ -134,7 +140,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
       },
       ([job]) =>
         track(kind, async () => {
-          if (job) await runStepJob(deps, step, stepJobData.parse(job.data).runId, job);
+          if (job) await runStepJob(deps, step, stepJobData.parse(job.data).runId, job, afterCommit);
         }),
     );
   }
@@ -150,7 +156,15 @@ export async function startWorkers(deps: WorkerDeps): Promise<Workers> {
   };
 }
 
-async function runStepJob(deps: WorkerDeps, step: Step, runId: string, job: Job<unknown>): Promise<void> {
+type AfterCommit = (report: Promise<void>) => void;
+
+async function runStepJob(
+  deps: WorkerDeps,
+  step: Step,
+  runId: string,
+  job: Job<unknown>,
+  afterCommit: AfterCommit,
+): Promise<void> {
   const { prisma, boss, config } = deps;
   const begun = await beginAttempt(prisma, boss, runId, step);
   const log = deps.log.child({ runId, step });
@@ -199,9 +213,11 @@ async function runStepJob(deps: WorkerDeps, step: Step, runId: string, job: Job<
     await rm(workspaceDir, { recursive: true, force: true });
     // Reporting is best effort here: the transition is committed, and the
     // next report (at the latest finalize's) shows the stored state anyway.
-    await deps
-      .onRunChanged?.(run)
-      .catch((error: unknown) => log.warn({ err: error }, 'progress report failed'));
+    if (deps.onRunChanged) {
+      afterCommit(
+        deps.onRunChanged(run).catch((error: unknown) => log.warn({ err: error }, 'progress report failed')),
+      );
+    }
   } catch (error) {
     const gone = isInstallationGone(error);
     const permanent = gone || isPermanent(error) || job.retryCount >= RETRY_LIMIT;

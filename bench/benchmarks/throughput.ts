@@ -49,7 +49,7 @@ export const throughput: Benchmark = {
     ctx.log('write pacing off, 2 worker processes');
     const whatIf2 = await measure(2, true, WHAT_IF_CAP_MS);
     const describe = (r: BurstResult) =>
-      `${r.settled}/${RUNS} settled (${r.succeeded} succeeded) in ${(r.makespanMs / 1000).toFixed(1)} s${r.finishedAll ? '' : ' (window)'}; GitHub writes ${r.githubWritesPerSecond.toFixed(2)}/s; failures ${JSON.stringify(r.failures)}`;
+      `${r.settled}/${RUNS} settled (${r.succeeded} succeeded) in ${(r.makespanMs / 1000).toFixed(1)} s${r.finishedAll ? '' : ' (window)'}; GitHub writes ${r.githubWritesPerSecond.toFixed(2)}/s; machine CPU busy ${(r.cpuBusy * 100).toFixed(0)}%; failures ${JSON.stringify(r.failures)}`;
     const scaleAsIs = perMinute(asIs2) / perMinute(asIs1);
     const scaleWhatIf = perMinute(whatIf2) / perMinute(whatIf1);
     const report: BenchReport = {

@@ -1,6 +1,7 @@
 // Driving runs through the app and reading their timeline from the outside:
 // webhook sent/acknowledged (bench clock), GitHub requests as the fake saw
 // them, and step changes as the bench's LISTEN connection saw them commit.
+import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { STEPS } from '../../src/chain/chain.ts';
 import { isSettled } from './run-events.ts';
@@ -97,6 +98,17 @@ export interface BurstResult {
   githubWritesPerSecond: number;
   /** Why runs that did not succeed ended as they did (error step and code), with counts. */
   failures: Record<string, number>;
+  /** Share of the machine's CPU time (all cores, /proc/stat) that was busy during the burst. */
+  cpuBusy: number;
+}
+
+/** Busy and total jiffies of all cores so far (/proc/stat's first line). */
+async function cpuTimes(): Promise<{ busy: number; total: number }> {
+  const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? '';
+  const fields = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((sum, value) => sum + value, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0); // idle + iowait
+  return { busy: total - idle, total };
 }
 
 /** Starts every run at once and waits until all settled, or `capMs` passed. */
@@ -105,6 +117,7 @@ export async function burstRuns(
   features: readonly string[],
   capMs: number,
 ): Promise<BurstResult> {
+  const cpuBefore = await cpuTimes();
   const start = now();
   const deliveries = await Promise.all(features.map((feature) => world.deliver(feature)));
   const ids = new Set(deliveries.map((d) => d.runId));
@@ -117,6 +130,7 @@ export async function burstRuns(
     }
     if (settledAt.size < ids.size) await new Promise((resolve) => setTimeout(resolve, 50));
   }
+  const cpuAfter = await cpuTimes();
   const offsets = [...settledAt.values()].map((s) => s.at - start).sort((a, b) => a - b);
   const finishedAll = settledAt.size === ids.size;
   const end = finishedAll ? start + (offsets.at(-1) ?? 0) : now();
@@ -144,5 +158,6 @@ export async function burstRuns(
     succeeded: [...settledAt.values()].filter((s) => s.status === 'succeeded').length,
     finishedAll,
     settleOffsets: offsets,
+    cpuBusy: (cpuAfter.busy - cpuBefore.busy) / Math.max(1, cpuAfter.total - cpuBefore.total),
   };
 }

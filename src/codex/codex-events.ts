@@ -307,9 +307,3 @@ export function reduceCodexEvent(summary: CodexRunSummary, event: CodexEvent): C
       return next;
   }
 }
-
-export function summarizeCodexEvents(events: Iterable<CodexEvent>): CodexRunSummary {
-  let summary = emptyCodexRunSummary();
-  for (const event of events) summary = reduceCodexEvent(summary, event);
-  return summary;
-}

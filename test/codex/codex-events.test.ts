@@ -5,8 +5,11 @@ import {
   emptyCodexRunSummary,
   parseCodexEventLine,
   reduceCodexEvent,
-  summarizeCodexEvents,
 } from '../../src/codex/codex-events.ts';
+
+/** The runner folds events one by one as they stream; this folds a finished list. */
+const summarizeCodexEvents = (events: CodexEvent[]) =>
+  events.reduce(reduceCodexEvent, emptyCodexRunSummary());
 
 // Lines printed by `codex exec --json` 0.169.0 against the fake model server.
 const LINES = {

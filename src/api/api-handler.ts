@@ -174,6 +174,8 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
         throw new ApiError(404, 'not_installed', result.message, { repository: body.repository });
       case 'invalid':
         throw new ApiError(400, 'invalid_request', result.message);
+      case 'limited':
+        throw new ApiError(429, 'run_limit', result.message, { field: result.field });
     }
   }
 

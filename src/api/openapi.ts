@@ -123,6 +123,9 @@ export function buildOpenApiDocument(): JsonObject {
             '400': errorResponse('Invalid body'),
             '404': errorResponse('The GitHub App is not installed on that repository'),
             '409': conflictResponse('A run for that feature is already active (it is returned)'),
+            '429': errorResponse(
+              "An installation limit of the repository's .github/speckit.yml (limits.max_active_runs or limits.max_runs_per_day) is reached; details.field names it",
+            ),
             ...COMMON_ERRORS,
           },
         },

@@ -5,7 +5,9 @@ export type CreateRunResult =
   | { kind: 'created'; runId: string }
   | { kind: 'active'; runId: string }
   | { kind: 'not_installed'; message: string }
-  | { kind: 'invalid'; message: string };
+  | { kind: 'invalid'; message: string }
+  /** An installation limit of .github/speckit.yml (`limits.…`) is reached: nothing was created. */
+  | { kind: 'limited'; field: string; message: string };
 export type RetryRunResult =
   | { kind: 'retried' }
   | { kind: 'not_found' }

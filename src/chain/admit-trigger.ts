@@ -1,19 +1,23 @@
 // The first half of the intake job: from a stored trigger to a run. Parses the
 // command, checks who asked, answers what is not a run (help, plan, status,
 // retry, cancel, refusals), and creates the run row (its id derived from the
-// delivery, so a retried intake finds it again).
+// delivery, so a retried intake finds it again). The repository's
+// .github/speckit.yml decides the branch (`branch_prefix`), whether the run goes
+// on after a success (`auto_continue`), the installation's run limits (`limits`)
+// and who may start runs (`allowed_runners`).
 import type { PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
 import type { RunCommands } from '../api/run-commands-port.ts';
 import { type Command, FEATURE_KEY, parseCommand, type RunTarget, USAGE } from '../commands/parse-command.ts';
 import type { Prisma, PrismaClient } from '../db/prisma.ts';
 import { UserError } from '../errors.ts';
-import { featureBranchName } from '../git/branch-name.ts';
+import { DEFAULT_BRANCH_PREFIX, featureBranchName } from '../git/branch-name.ts';
 import { addEyesReaction, createComment, removeLabel } from '../github/comments.ts';
 import { type GitHubAuth, isNotFound, type Octokit, repoParams } from '../github/octokit.ts';
 import { getRepositoryRole, isAllowedRunner, mayRun, needsWriteAccess } from '../github/permissions.ts';
+import { renderRunLimit } from '../github/render/run-limit.ts';
 import { renderStatus } from '../github/render/status.ts';
-import { loadRepoConfig } from '../repo-config/index.ts';
+import { loadRepoConfig, type RepoConfig } from '../repo-config/index.ts';
 import {
   type CheckRunTrigger,
   type CommentTrigger,
@@ -29,8 +33,9 @@ import { buildPlanReply } from './plan-reply.ts';
 import { ACTIONS } from './report-run.ts';
 import { resolveFeatureFromRepository } from './resolve-feature.ts';
 import { createRunCommands } from './run-commands.ts';
+import { checkRunLimits } from './run-limits.ts';
 import type { Run } from './runs.ts';
-import { type RunTriggerOptions, runTriggerOptions } from './trigger-options.ts';
+import { type RunTriggerOptions, runTriggerOptions, triggerOptions } from './trigger-options.ts';
 
 export interface AdmitDeps {
   prisma: PrismaClient;
@@ -54,6 +59,8 @@ interface Admission {
   repo: RepositoryRef;
   actor: string;
   installationId: number;
+  /** The repository's .github/speckit.yml (read once per admission); rejects with a RepoConfigError when invalid. */
+  config(): Promise<RepoConfig>;
 }
 
 export async function admitTrigger(deps: AdmitDeps, deliveryId: string): Promise<string | null> {
@@ -70,6 +77,7 @@ export async function admitTrigger(deps: AdmitDeps, deliveryId: string): Promise
     return runId;
 
   const octokit = await deps.github.octokit(trigger.installationId);
+  let config: Promise<RepoConfig> | null = null;
   const admission: Admission = {
     deps,
     octokit,
@@ -78,6 +86,10 @@ export async function admitTrigger(deps: AdmitDeps, deliveryId: string): Promise
     repo: trigger.repository,
     actor: trigger.actor,
     installationId: trigger.installationId,
+    config: () => {
+      config ??= loadRepoConfig(octokit, trigger.repository, trigger.repository.defaultBranch);
+      return config;
+    },
   };
   switch (trigger.kind) {
     case 'comment':
@@ -103,30 +115,13 @@ async function admitComment(a: Admission, trigger: CommentTrigger): Promise<stri
   }
   const command = parsed.command;
   if (needsWriteAccess(command.name)) {
-    const role = await getRepositoryRole(a.octokit, a.repo, a.actor);
-    if (!mayRun(role)) {
-      await reply(
-        `@${a.actor} only collaborators with write, maintain or admin access can ${verbPhrase(command)} ` +
-          `(your access: ${role}). Ask a maintainer to comment \`/speckit ${command.name}\` instead.`,
-      );
-      return null;
-    }
-    // .github/speckit.yml may narrow it further (allowed_runners); an invalid file says what is wrong.
-    let allowed: readonly string[];
-    try {
-      allowed = (await loadRepoConfig(a.octokit, a.repo, a.repo.defaultBranch)).allowedRunners;
-    } catch (error) {
-      if (!(error instanceof UserError)) throw error;
-      await reply(`@${a.actor} ${error.message}`);
-      return null;
-    }
-    if (!(await isAllowedRunner(a.octokit, allowed, a.actor))) {
-      await reply(
-        `@${a.actor} this repository's \`.github/speckit.yml\` lets only ${allowed.map((x) => `\`${x}\``).join(', ')} ` +
-          `${verbPhrase(command)}. Ask one of them, or add yourself to \`allowed_runners\`.`,
-      );
-      return null;
-    }
+    const authorized = await authorizeRunner(
+      a,
+      reply,
+      verbPhrase(command),
+      ` Ask a maintainer to comment \`/speckit ${command.name}\` instead.`,
+    );
+    if (!authorized) return null;
   }
   // Accepted: the 👀 says so within a second, before any slower work.
   await addEyesReaction(a.octokit, a.repo, trigger.commentId);
@@ -135,11 +130,13 @@ async function admitComment(a: Admission, trigger: CommentTrigger): Promise<stri
       await reply(USAGE);
       return null;
     case 'plan': {
-      const featureKey = command.featureKey ?? (await featureFromContext(a, trigger));
+      const config = await configOrReply(a, reply);
+      if (!config) return null;
+      const featureKey = command.featureKey ?? (await featureFromContext(a, trigger, config));
       await reply(
         featureKey
-          ? await buildPlanReply(a.octokit, { ...a.repo }, featureKey)
-          : await noFeatureReply(a, 'plan'),
+          ? await buildPlanReply(a.octokit, { ...a.repo }, featureKey, config)
+          : await noFeatureReply(a, 'plan', config),
       );
       return null;
     }
@@ -151,20 +148,84 @@ async function admitComment(a: Admission, trigger: CommentTrigger): Promise<stri
       await reply(await runCommandReply(a, trigger, command.name, command.target));
       return null;
     case 'run': {
-      const featureKey = command.featureKey ?? (await featureFromContext(a, trigger));
+      const config = await configOrReply(a, reply);
+      if (!config) return null;
+      const featureKey = command.featureKey ?? (await featureFromContext(a, trigger, config));
       if (!featureKey) {
-        await reply(await noFeatureReply(a, 'run'));
+        await reply(await noFeatureReply(a, 'run', config));
         return null;
       }
-      return createRun(a, {
+      const all = wantsAllPhases(command, config);
+      if (all !== command.all) await storeOptions(a, { ...triggerOptions(trigger), all });
+      return createRun(a, config, {
         kind: 'comment',
         featureKey,
         issueNumber: trigger.issueNumber,
         commentId: trigger.commentId,
-        branchName: featureBranchName(featureKey),
+        branchName: featureBranchName(featureKey, config.branchPrefix),
+        phaseNumber: command.phase,
       });
     }
   }
+}
+
+/**
+ * Whether a `/speckit run` goes on with the next phase after each success:
+ * `--all` says yes, `--once` and `--phase N` say no; without either the
+ * repository's `auto_continue` decides (off by default).
+ */
+export function wantsAllPhases(
+  command: Pick<Extract<Command, { name: 'run' }>, 'all' | 'once' | 'phase'>,
+  config: RepoConfig,
+): boolean {
+  if (command.phase !== null || command.once) return false;
+  if (command.all) return true;
+  return config.autoContinue;
+}
+
+/** The repository's configuration, or null after replying with what is wrong in it. */
+async function configOrReply(
+  a: Admission,
+  reply: (body: string) => Promise<unknown>,
+): Promise<RepoConfig | null> {
+  try {
+    return await a.config();
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    await reply(`@${a.actor} ${error.message}`);
+    return null;
+  }
+}
+
+/**
+ * Whether the sender may start, retry or cancel runs: write, maintain or admin
+ * access and, when .github/speckit.yml lists `allowed_runners`, one of them.
+ * Returns the configuration when they may; otherwise replies why and returns null.
+ */
+async function authorizeRunner(
+  a: Admission,
+  reply: (body: string) => Promise<unknown>,
+  verb: string,
+  hint = '',
+): Promise<RepoConfig | null> {
+  const role = await getRepositoryRole(a.octokit, a.repo, a.actor);
+  if (!mayRun(role)) {
+    await reply(
+      `@${a.actor} only collaborators with write, maintain or admin access can ${verb} (your access: ${role}).${hint}`,
+    );
+    return null;
+  }
+  const config = await configOrReply(a, reply);
+  if (!config) return null;
+  const allowed = config.allowedRunners;
+  if (!(await isAllowedRunner(a.octokit, allowed, a.actor))) {
+    await reply(
+      `@${a.actor} this repository's \`.github/speckit.yml\` lets only ${allowed.map((x) => `\`${x}\``).join(', ')} ` +
+        `${verb}. Ask one of them, or add yourself to \`allowed_runners\`.`,
+    );
+    return null;
+  }
+  return config;
 }
 
 function verbPhrase(command: Command): string {
@@ -179,10 +240,14 @@ function verbPhrase(command: Command): string {
 }
 
 /** The feature a command without one is about: the PR's branch, else the latest run on this issue or PR. */
-async function featureFromContext(a: Admission, trigger: CommentTrigger): Promise<string | null> {
+async function featureFromContext(
+  a: Admission,
+  trigger: CommentTrigger,
+  config: RepoConfig,
+): Promise<string | null> {
   if (trigger.isPullRequest) {
     const head = await pullRequestHead(a.octokit, a.repo, trigger.issueNumber);
-    const feature = head ? featureFromBranch(head.ref) : null;
+    const feature = head ? featureFromBranch(head.ref, config.branchPrefix) : null;
     if (feature) return feature;
   }
   const latest = await a.deps.prisma.specWorkflowRun.findFirst({
@@ -191,13 +256,23 @@ async function featureFromContext(a: Admission, trigger: CommentTrigger): Promis
     select: { featureKey: true },
   });
   if (latest) return latest.featureKey;
-  const resolved = await resolveFeatureFromRepository(a.octokit, a.repo, a.repo.defaultBranch);
+  const resolved = await resolveFeatureFromRepository(
+    a.octokit,
+    a.repo,
+    a.repo.defaultBranch,
+    config.specsDir,
+  );
   return resolved.kind === 'found' ? resolved.featureKey : null;
 }
 
 /** The reply when no feature could be resolved: the candidates and how to choose. */
-async function noFeatureReply(a: Admission, verb: 'run' | 'plan'): Promise<string> {
-  const resolved = await resolveFeatureFromRepository(a.octokit, a.repo, a.repo.defaultBranch);
+async function noFeatureReply(a: Admission, verb: 'run' | 'plan', config: RepoConfig): Promise<string> {
+  const resolved = await resolveFeatureFromRepository(
+    a.octokit,
+    a.repo,
+    a.repo.defaultBranch,
+    config.specsDir,
+  );
   const example = (feature: string) => `\`/speckit ${verb} ${feature}\``;
   if (resolved.kind === 'ambiguous') {
     return (
@@ -212,11 +287,16 @@ async function noFeatureReply(a: Admission, verb: 'run' | 'plan'): Promise<strin
   return `@${a.actor} name the feature to ${verb}, e.g. ${example('001-user-auth')}${known}.\n\n${USAGE}`;
 }
 
-/** `speckit/<feature>` → feature; a Spec Kit feature branch (`001-user-auth`) is the feature itself. */
-export function featureFromBranch(ref: string): string | null {
-  const name = ref.startsWith('speckit/') ? ref.slice('speckit/'.length) : ref;
+/**
+ * `<branch_prefix><feature>` (or the default `speckit/<feature>`, which runs
+ * made before a prefix change still use) → feature; a Spec Kit feature branch
+ * (`001-user-auth`) is the feature itself.
+ */
+export function featureFromBranch(ref: string, branchPrefix: string = DEFAULT_BRANCH_PREFIX): string | null {
+  const prefix = [branchPrefix, DEFAULT_BRANCH_PREFIX].find((candidate) => ref.startsWith(candidate));
+  const name = prefix ? ref.slice(prefix.length) : ref;
   if (!FEATURE_KEY.test(name) || name.includes('..')) return null;
-  return ref.startsWith('speckit/') || /^\d+-/.test(name) ? name : null;
+  return prefix || /^\d+-/.test(name) ? name : null;
 }
 
 async function pullRequestHead(
@@ -342,23 +422,21 @@ async function admitLabel(a: Admission, trigger: LabelTrigger): Promise<string |
     );
     return null;
   }
-  const role = await getRepositoryRole(a.octokit, a.repo, a.actor);
-  if (!mayRun(role)) {
-    await reply(
-      `@${a.actor} only collaborators with write, maintain or admin access can start Spec Kit runs (your access: ${role}).`,
-    );
-    return null;
-  }
+  const config = await authorizeRunner(a, reply, 'start Spec Kit runs');
+  if (!config) return null;
   const headBranch = trigger.headBranch ?? '';
-  const featureKey = featureFromBranch(headBranch);
+  const featureKey = featureFromBranch(headBranch, config.branchPrefix);
   if (!featureKey) {
     await reply(
-      `@${a.actor} the branch \`${headBranch}\` does not name a Spec Kit feature (e.g. \`001-user-auth\` or \`speckit/001-user-auth\`); ` +
+      `@${a.actor} the branch \`${headBranch}\` does not name a Spec Kit feature (e.g. \`001-user-auth\` or \`${config.branchPrefix}001-user-auth\`); ` +
         'comment `/speckit run <feature>` instead.',
     );
     return null;
   }
-  const runId = await createRun(a, {
+  // The label says nothing about continuing: the repository's auto_continue decides.
+  const all = wantsAllPhases({ all: false, once: false, phase: null }, config);
+  if (all) await storeOptions(a, { ...triggerOptions(trigger), all });
+  const runId = await createRun(a, config, {
     kind: 'label',
     featureKey,
     issueNumber: trigger.issueNumber,
@@ -383,13 +461,8 @@ async function admitCheckRun(a: Admission, trigger: CheckRunTrigger): Promise<st
   }
   const reply = (body: string) =>
     run.issueNumber !== null ? createComment(a.octokit, a.repo, run.issueNumber, body) : Promise.resolve(0);
-  const role = await getRepositoryRole(a.octokit, a.repo, a.actor);
-  if (!mayRun(role)) {
-    await reply(
-      `@${a.actor} only collaborators with write, maintain or admin access can re-run Spec Kit runs (your access: ${role}).`,
-    );
-    return null;
-  }
+  const config = await authorizeRunner(a, reply, 're-run Spec Kit runs');
+  if (!config) return null;
   const intent = checkRunIntent(trigger, run);
   if (intent === 'none') return null;
   if (intent === 'retry') {
@@ -400,9 +473,10 @@ async function admitCheckRun(a: Admission, trigger: CheckRunTrigger): Promise<st
     return null;
   }
   // A new run for the next phase, on the same branch, reported in the same thread.
+  // The buttons say whether to go on ("Run all") or not ("Next phase", Re-run).
   const previous = await runTriggerOptions(prisma, run);
   await storeOptions(a, { ...previous, all: intent === 'all' });
-  return createRun(a, {
+  return createRun(a, config, {
     kind: 'check_run',
     featureKey: run.featureKey,
     issueNumber: run.issueNumber,
@@ -430,17 +504,27 @@ export function checkRunIntent(
   }
 }
 
-// --- the next phase after a success (--all) -------------------------------
+// --- the next phase after a success (--all, auto_continue) ----------------
 
 async function admitContinuation(a: Admission, trigger: ContinuationTrigger): Promise<string | null> {
-  // The person who asked for --all was authorized when the first run started.
+  // The person who asked for --all was authorized when the first run started;
+  // the run limits are checked again, as for any run.
   const previous = await a.deps.prisma.specWorkflowRun.findUnique({ where: { id: trigger.previousRunId } });
-  return createRun(a, {
+  const issueNumber = trigger.issueNumber;
+  const config = await configOrReply(a, (body) =>
+    issueNumber !== null ? createComment(a.octokit, a.repo, issueNumber, body) : Promise.resolve(0),
+  );
+  if (!config) return null;
+  return createRun(a, config, {
     kind: 'continuation',
     featureKey: trigger.featureKey,
     issueNumber: trigger.issueNumber,
     commentId: null,
-    branchName: previous?.branchName ?? trigger.headBranch ?? featureBranchName(trigger.featureKey),
+    // The branch goes on as the first run named it, whatever the prefix is now.
+    branchName:
+      previous?.branchName ??
+      trigger.headBranch ??
+      featureBranchName(trigger.featureKey, config.branchPrefix),
   });
 }
 
@@ -474,35 +558,62 @@ function activeRunLink(
   return number !== null ? `${repo.htmlUrl}/issues/${number}` : repo.htmlUrl;
 }
 
+/**
+ * Creates the run row unless an installation limit of .github/speckit.yml is
+ * reached (then replies naming it and creates nothing) or the feature already
+ * has an active run (then replies linking it).
+ */
 async function createRun(
   a: Admission,
+  config: RepoConfig,
   params: {
     kind: Trigger['kind'];
     featureKey: string;
     issueNumber: number | null;
     commentId: number | null;
     branchName: string;
+    /** A phase forced with `--phase N` (discover keeps it); null: the next unfinished phase. */
+    phaseNumber?: string | null;
   },
 ): Promise<string | null> {
   const { featureKey } = params;
   try {
-    await a.deps.prisma.specWorkflowRun.create({
-      data: {
-        id: a.runId,
-        repository: a.repo.fullName,
-        installationId: BigInt(a.installationId),
-        featureKey,
-        triggerKind: params.kind,
-        triggerActor: a.actor,
-        triggerDeliveryId: a.deliveryId,
-        issueNumber: params.issueNumber,
-        commentId: params.commentId === null ? null : BigInt(params.commentId),
-        cloneUrl: a.repo.cloneUrl,
-        defaultBranch: a.repo.defaultBranch,
-        branchName: params.branchName,
-        createdBy: a.actor,
-      },
+    const exceeded = await a.deps.prisma.$transaction(async (tx) => {
+      const over = await checkRunLimits(tx, BigInt(a.installationId), config.limits);
+      if (over) return over;
+      await tx.specWorkflowRun.create({
+        data: {
+          id: a.runId,
+          repository: a.repo.fullName,
+          installationId: BigInt(a.installationId),
+          featureKey,
+          phaseNumber: params.phaseNumber ?? null,
+          triggerKind: params.kind,
+          triggerActor: a.actor,
+          triggerDeliveryId: a.deliveryId,
+          issueNumber: params.issueNumber,
+          commentId: params.commentId === null ? null : BigInt(params.commentId),
+          cloneUrl: a.repo.cloneUrl,
+          defaultBranch: a.repo.defaultBranch,
+          branchName: params.branchName,
+          createdBy: a.actor,
+        },
+      });
+      return null;
     });
+    if (exceeded) {
+      a.deps.log.info({ deliveryId: a.deliveryId, ...exceeded }, 'run refused: installation limit');
+      const what = params.kind === 'continuation' ? 'the next phase of' : 'the run for';
+      if (params.issueNumber !== null) {
+        await createComment(
+          a.octokit,
+          a.repo,
+          params.issueNumber,
+          `@${a.actor} ${renderRunLimit(exceeded, `${what} \`${featureKey}\``)}`,
+        );
+      }
+      return null;
+    }
     return a.runId;
   } catch (error) {
     // The partial unique index allows one active run per feature.

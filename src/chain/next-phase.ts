@@ -1,8 +1,10 @@
-// `--all`: after a successful phase the app starts the next one through the
-// same path as a new trigger (a webhook_delivery row and an intake job in one
-// transaction). The delivery id is derived from the finished run, so however
-// often this is called for a run — by the worker that settled it, by the
-// reconciler — the next run is started once.
+// `--all` (or `auto_continue: true` in .github/speckit.yml, resolved into the
+// stored trigger's `all` at admission): after a successful phase the app
+// starts the next one through the same path as a new trigger (a
+// webhook_delivery row and an intake job in one transaction). The delivery id
+// is derived from the finished run, so however often this is called for a run
+// — by the worker that settled it, by the reconciler — the next run is started
+// once; admission checks the installation's run limits again.
 import type { PgBoss } from 'pg-boss';
 import type { PrismaClient } from '../db/prisma.ts';
 import { parseRepository } from '../github/octokit.ts';
@@ -17,7 +19,7 @@ export function continuationDeliveryId(runId: string): string {
   return `continue:${runId}`;
 }
 
-/** Whether a finished run asks to go on: it succeeded with a change, and its trigger said `--all`. */
+/** Whether a finished run asks to go on: it succeeded with a change, and its trigger said `--all` (or auto_continue did). */
 export function shouldContinue(run: Pick<Run, 'status' | 'conclusion'>, all: boolean): boolean {
   return all && run.status === 'succeeded' && run.conclusion === 'success';
 }

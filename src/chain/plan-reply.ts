@@ -1,11 +1,14 @@
 // `/speckit plan <feature>`: what a run would do next, without starting one.
-// Reads tasks.md through the contents API from the branch a run would use.
+// Reads `<specs_dir>/<feature>/tasks.md` through the contents API from the
+// branch a run would use (`<branch_prefix><feature>`, the feature branch, the
+// default branch), as .github/speckit.yml configures them.
 
 import { featureBranchName } from '../git/branch-name.ts';
 import { getBranchSha } from '../github/branches.ts';
 import { getFileText } from '../github/contents.ts';
 import type { Octokit, Repo } from '../github/octokit.ts';
 import { renderPlan } from '../github/render/plan.ts';
+import type { RepoConfig } from '../repo-config/index.ts';
 import { findNextPhase, pendingTasks } from '../spec-kit/find-next-phase.ts';
 import { parseTasks } from '../spec-kit/parse-tasks.ts';
 import { tasksPath } from './steps/discover.ts';
@@ -14,8 +17,9 @@ export async function buildPlanReply(
   octokit: Octokit,
   repo: Repo & { defaultBranch: string },
   featureKey: string,
+  config: Pick<RepoConfig, 'specsDir' | 'branchPrefix'>,
 ): Promise<string> {
-  const candidates = [featureBranchName(featureKey), featureKey, repo.defaultBranch];
+  const candidates = [featureBranchName(featureKey, config.branchPrefix), featureKey, repo.defaultBranch];
   let branch: string | null = null;
   for (const candidate of candidates) {
     if (await getBranchSha(octokit, repo, candidate)) {
@@ -23,7 +27,7 @@ export async function buildPlanReply(
       break;
     }
   }
-  const path = tasksPath(featureKey);
+  const path = tasksPath(featureKey, config.specsDir);
   const text = branch ? await getFileText(octokit, repo, path, branch) : null;
   if (text === null || branch === null) {
     return `\`${path}\` was not found on \`${branch ?? repo.defaultBranch}\`. Create it with Spec Kit's /tasks command, or name an existing feature.`;

@@ -1,6 +1,7 @@
 // Which feature a command means when it names none (after the PR's branch and
 // the issue's latest run, see admit-trigger.ts): `.specify/feature.json`,
-// else the only feature under specs/ with pending tasks; several candidates
+// else the only feature under the specs directory (`specs_dir` of
+// .github/speckit.yml, default `specs`) with pending tasks; several candidates
 // are returned for the reply to list.
 
 import { FEATURE_KEY } from '../commands/parse-command.ts';
@@ -8,7 +9,7 @@ import { getFileText } from '../github/contents.ts';
 import { isNotFound, type Octokit, type Repo, repoParams } from '../github/octokit.ts';
 import { findNextPhase } from '../spec-kit/find-next-phase.ts';
 import { parseTasks } from '../spec-kit/parse-tasks.ts';
-import { SPECS_DIR, tasksPath } from './steps/discover.ts';
+import { tasksPath } from './steps/discover.ts';
 
 export type FeatureResolution =
   | { kind: 'found'; featureKey: string; source: string }
@@ -22,14 +23,15 @@ export async function resolveFeatureFromRepository(
   octokit: Octokit,
   repo: Repo,
   ref: string,
+  specsDir: string,
 ): Promise<FeatureResolution> {
   const pointer = await getFileText(octokit, repo, '.specify/feature.json', ref);
   const fromPointer = pointer === null ? null : featureFromPointer(pointer);
   if (fromPointer) return { kind: 'found', featureKey: fromPointer, source: '.specify/feature.json' };
-  const features = await listFeatures(octokit, repo, ref);
+  const features = await listFeatures(octokit, repo, ref, specsDir);
   const pending: string[] = [];
   for (const feature of features.slice(0, MAX_FEATURES_SCANNED)) {
-    const text = await getFileText(octokit, repo, tasksPath(feature), ref);
+    const text = await getFileText(octokit, repo, tasksPath(feature, specsDir), ref);
     if (text !== null && findNextPhase(parseTasks(text))) pending.push(feature);
   }
   if (pending.length === 1 && pending[0]) {
@@ -70,11 +72,11 @@ export function featureFromPointer(json: string): string | null {
   return null;
 }
 
-async function listFeatures(octokit: Octokit, repo: Repo, ref: string): Promise<string[]> {
+async function listFeatures(octokit: Octokit, repo: Repo, ref: string, specsDir: string): Promise<string[]> {
   try {
     const response = await octokit.request('GET /repos/{owner}/{repo}/contents/{path}', {
       ...repoParams(repo),
-      path: SPECS_DIR,
+      path: specsDir,
       ref,
     });
     const entries = Array.isArray(response.data) ? response.data : [];

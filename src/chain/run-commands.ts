@@ -12,12 +12,16 @@ import type {
 } from '../api/run-commands-port.ts';
 import { FEATURE_KEY } from '../commands/parse-command.ts';
 import type { PrismaClient } from '../db/prisma.ts';
+import { UserError } from '../errors.ts';
 import { featureBranchName } from '../git/branch-name.ts';
 import { findInstalledRepository } from '../github/installations.ts';
 import type { GitHubAuth } from '../github/octokit.ts';
 import { parseRepository } from '../github/octokit.ts';
+import { renderRunLimit } from '../github/render/run-limit.ts';
+import { loadRepoConfig, type RepoConfig } from '../repo-config/index.ts';
 import { notifyCancel } from './cancel-listener.ts';
 import { ACTIVE_STATUSES, isStep, queueName } from './chain.ts';
+import { checkRunLimits } from './run-limits.ts';
 import { enqueueStep } from './runs.ts';
 
 export interface RunCommandDeps {
@@ -67,27 +71,46 @@ async function createRun(
       message: `The app is not installed on ${input.repository}: install it there first.`,
     };
   }
+  // The repository's .github/speckit.yml: the branch prefix and the installation's limits.
+  let config: RepoConfig;
+  try {
+    const octokit = await github.octokit(installed.installationId);
+    config = await loadRepoConfig(octokit, repo, installed.defaultBranch);
+  } catch (error) {
+    if (error instanceof UserError) return { kind: 'invalid', message: error.message };
+    throw error;
+  }
+  const featureKey = input.featureKey;
   const runId = randomUUID();
   try {
-    await deps.prisma.$transaction(async (tx) => {
+    const exceeded = await deps.prisma.$transaction(async (tx) => {
+      const over = await checkRunLimits(tx, BigInt(installed.installationId), config.limits);
+      if (over) return over;
       await tx.specWorkflowRun.create({
         data: {
           id: runId,
           repository: installed.fullName,
           installationId: BigInt(installed.installationId),
-          featureKey: input.featureKey as string,
+          featureKey,
           // A forced phase is chosen up front; discover keeps it.
           phaseNumber: input.forcePhase ?? null,
           triggerKind: 'api',
           triggerActor: input.createdBy,
           cloneUrl: installed.cloneUrl,
           defaultBranch: installed.defaultBranch,
-          branchName: featureBranchName(input.featureKey as string),
+          branchName: featureBranchName(featureKey, config.branchPrefix),
           createdBy: input.createdBy,
         },
       });
       await deps.boss.send(queueName('intake'), { runId }, { id: runId, db: fromPrisma(tx) });
+      return null;
     });
+    if (exceeded)
+      return {
+        kind: 'limited',
+        field: exceeded.field,
+        message: renderRunLimit(exceeded, `The run for \`${featureKey}\``),
+      };
     return { kind: 'created', runId };
   } catch (error) {
     const active = await deps.prisma.specWorkflowRun.findFirst({

@@ -12,6 +12,10 @@ export type Command =
       codexMode: CodexModeFlag | null;
       /** `--all`: after each successful phase, start the next until the feature is done or a phase fails. */
       all: boolean;
+      /** `--once`: one phase only, even where `.github/speckit.yml` sets `auto_continue: true`. */
+      once: boolean;
+      /** `--phase N`: run phase N even when earlier phases are unfinished (one phase, never continued). */
+      phase: string | null;
       /** `--draft`: open the pull request as a draft. */
       draft: boolean;
     }
@@ -34,6 +38,8 @@ export type ParseResult =
 const PREFIX = /^\/speckit(?:\s+|$)/i;
 export const FEATURE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A phase number as tasks.md writes it (`2`, `3.1`); the API's forcePhase accepts the same. */
+const PHASE_NUMBER = /^[0-9]{1,6}(?:\.[0-9]{1,6}){0,3}$/;
 
 /** Who may use a command: `write` needs write, maintain or admin access; `anyone` is anyone who can comment. */
 export const COMMAND_ACCESS: Record<CommandName, 'write' | 'anyone'> = {
@@ -47,7 +53,7 @@ export const COMMAND_ACCESS: Record<CommandName, 'write' | 'anyone'> = {
 
 export const USAGE = [
   'Usage (one command on the first line of a comment):',
-  '- `/speckit run <feature> [--all] [--draft] [--cloud|--local]` — implement the next unfinished phase of `specs/<feature>/tasks.md`; `--all` goes on phase after phase, `--draft` opens the pull request as a draft',
+  '- `/speckit run <feature> [--all|--once] [--phase N] [--draft] [--cloud|--local]` — implement the next unfinished phase of `specs/<feature>/tasks.md`; `--all` goes on phase after phase, `--once` stops after one phase (where `.github/speckit.yml` sets `auto_continue: true`), `--phase N` runs phase N only, `--draft` opens the pull request as a draft',
   '- `/speckit plan <feature>` — show the next phase and its tasks without starting a run',
   '- `/speckit status [feature]` — show the latest runs and where they are',
   '- `/speckit retry [run-id|feature]` — resume a failed run from the step that failed',
@@ -88,18 +94,26 @@ export function parseCommand(body: string): ParseResult {
       ? { kind: 'command', command: { name: 'help' } }
       : invalid('`/speckit help` takes no arguments.');
   }
-  const flags = words.filter((word) => word.startsWith('--')).map((word) => word.toLowerCase());
-  const args = words.filter((word) => !word.startsWith('--'));
+  // `--phase N` is the one option with a value (run only; other verbs refuse every option).
+  const phaseOption = verb === 'run' ? takePhaseOption(words) : undefined;
+  if (typeof phaseOption === 'object') return phaseOption;
+  const rest = phaseOption === undefined ? words : withoutPhaseOption(words);
+  const flags = rest.filter((word) => word.startsWith('--')).map((word) => word.toLowerCase());
+  const args = rest.filter((word) => !word.startsWith('--'));
   switch (verb) {
     case 'run': {
-      const known = new Set(['--all', '--draft', '--cloud', '--local']);
+      const known = new Set(['--all', '--once', '--draft', '--cloud', '--local']);
       const unknown = flags.find((flag) => !known.has(flag));
       if (unknown)
         return invalid(
-          `\`${unknown}\`: \`/speckit run\` accepts \`--all\`, \`--draft\`, \`--cloud\` or \`--local\`.`,
+          `\`${unknown}\`: \`/speckit run\` accepts \`--all\`, \`--once\`, \`--phase N\`, \`--draft\`, \`--cloud\` or \`--local\`.`,
         );
       if (flags.includes('--cloud') && flags.includes('--local'))
         return invalid('`/speckit run` accepts one of `--cloud` or `--local`, not both.');
+      if (flags.includes('--all') && flags.includes('--once'))
+        return invalid('`/speckit run` accepts one of `--all` or `--once`, not both.');
+      if (flags.includes('--all') && phaseOption !== undefined)
+        return invalid('`--phase N` runs that one phase; it cannot be combined with `--all`.');
       if (new Set(flags).size !== flags.length)
         return invalid('Each option of `/speckit run` may appear once.');
       const feature = singleFeature('run', args);
@@ -112,6 +126,8 @@ export function parseCommand(body: string): ParseResult {
           featureKey: feature ?? null,
           codexMode,
           all: flags.includes('--all'),
+          once: flags.includes('--once'),
+          phase: phaseOption ?? null,
           draft: flags.includes('--draft'),
         },
       };
@@ -141,6 +157,26 @@ export function parseCommand(body: string): ParseResult {
     default:
       return invalid(`Unknown command \`${verbWord}\`.`);
   }
+}
+
+/** The value of `--phase N` (or `--phase=N`): undefined when absent, a parse error when malformed. */
+function takePhaseOption(words: readonly string[]): string | undefined | ParseResult {
+  const at = words.findIndex((word) => /^--phase(?:=|$)/i.test(word));
+  if (at === -1) return undefined;
+  if (words.findIndex((word, index) => index > at && /^--phase(?:=|$)/i.test(word)) !== -1)
+    return invalid('Each option of `/speckit run` may appear once.');
+  const word = words[at] ?? '';
+  const value = word.includes('=') ? word.slice(word.indexOf('=') + 1) : words[at + 1];
+  if (value === undefined || !PHASE_NUMBER.test(value))
+    return invalid(`\`--phase\` needs a phase number from tasks.md, e.g. \`--phase 2\`.`);
+  return value;
+}
+
+/** `words` without `--phase N` / `--phase=N` (takePhaseOption accepted them). */
+function withoutPhaseOption(words: readonly string[]): string[] {
+  const at = words.findIndex((word) => /^--phase(?:=|$)/i.test(word));
+  const word = words[at] ?? '';
+  return words.filter((_, index) => index !== at && (word.includes('=') || index !== at + 1));
 }
 
 /** The one optional feature argument of `verb`, or a parse error. */

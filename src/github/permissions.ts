@@ -2,17 +2,25 @@
 // plan, status and help are open to anyone who can comment.
 import type { CommandName } from '../commands/parse-command.ts';
 import { COMMAND_ACCESS } from '../commands/parse-command.ts';
-import { type Octokit, type Repo, repoParams } from './octokit.ts';
+import { isNotFound, type Octokit, type Repo, repoParams } from './octokit.ts';
 
 const ALLOWED_ROLES = new Set(['admin', 'maintain', 'write']);
 
-/** The user's role on the repository (`role_name` distinguishes maintain from write). */
+/**
+ * The user's role on the repository (`role_name` distinguishes maintain from
+ * write); `none` when GitHub answers 404 (not a collaborator, or no such user).
+ */
 export async function getRepositoryRole(octokit: Octokit, repo: Repo, username: string): Promise<string> {
-  const response = await octokit.request('GET /repos/{owner}/{repo}/collaborators/{username}/permission', {
-    ...repoParams(repo),
-    username,
-  });
-  return response.data.role_name || response.data.permission;
+  try {
+    const response = await octokit.request('GET /repos/{owner}/{repo}/collaborators/{username}/permission', {
+      ...repoParams(repo),
+      username,
+    });
+    return response.data.role_name || response.data.permission;
+  } catch (error) {
+    if (isNotFound(error)) return 'none';
+    throw error;
+  }
 }
 
 /** Whether `role` may start, retry or cancel runs. */

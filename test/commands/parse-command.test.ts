@@ -5,21 +5,45 @@ describe('parseCommand', () => {
   it('reads `/speckit run <feature>` from the first line', () => {
     expect(parseCommand('/speckit run 001-demo\nplease and thanks')).toEqual({
       kind: 'command',
-      command: { name: 'run', featureKey: '001-demo', codexMode: null, all: false, draft: false },
+      command: {
+        name: 'run',
+        featureKey: '001-demo',
+        codexMode: null,
+        all: false,
+        once: false,
+        phase: null,
+        draft: false,
+      },
     });
   });
 
   it('accepts CRLF, surrounding spaces and a BOM', () => {
     expect(parseCommand('\uFEFF  /speckit   run   001-demo  \r\nmore')).toEqual({
       kind: 'command',
-      command: { name: 'run', featureKey: '001-demo', codexMode: null, all: false, draft: false },
+      command: {
+        name: 'run',
+        featureKey: '001-demo',
+        codexMode: null,
+        all: false,
+        once: false,
+        phase: null,
+        draft: false,
+      },
     });
   });
 
   it('leaves a run without a feature for intake to resolve', () => {
     expect(parseCommand('/speckit run')).toEqual({
       kind: 'command',
-      command: { name: 'run', featureKey: null, codexMode: null, all: false, draft: false },
+      command: {
+        name: 'run',
+        featureKey: null,
+        codexMode: null,
+        all: false,
+        once: false,
+        phase: null,
+        draft: false,
+      },
     });
   });
 
@@ -67,7 +91,15 @@ describe('parseCommand', () => {
   it('reads the Codex mode flag of a run', () => {
     expect(parseCommand('/speckit run 001-demo --cloud')).toEqual({
       kind: 'command',
-      command: { name: 'run', featureKey: '001-demo', codexMode: 'cloud', all: false, draft: false },
+      command: {
+        name: 'run',
+        featureKey: '001-demo',
+        codexMode: 'cloud',
+        all: false,
+        once: false,
+        phase: null,
+        draft: false,
+      },
     });
     expect(parseCommand('/speckit run --local 001-demo')).toMatchObject({ command: { codexMode: 'local' } });
     expect(parseCommand('/speckit run 001-demo --cloud --local').kind).toBe('invalid');
@@ -91,7 +123,15 @@ describe('parseCommand', () => {
   it('is case-insensitive in the verb and options, not in the feature', () => {
     expect(parseCommand('/SPECKIT Run 001-Demo --ALL --Draft')).toEqual({
       kind: 'command',
-      command: { name: 'run', featureKey: '001-Demo', codexMode: null, all: true, draft: true },
+      command: {
+        name: 'run',
+        featureKey: '001-Demo',
+        codexMode: null,
+        all: true,
+        once: false,
+        phase: null,
+        draft: true,
+      },
     });
   });
 
@@ -100,6 +140,40 @@ describe('parseCommand', () => {
       command: { all: true, draft: true, codexMode: 'local' },
     });
     expect(parseCommand('/speckit run 001-demo --all --all').kind).toBe('invalid');
+  });
+
+  it('reads --once, which runs one phase whatever auto_continue says, never with --all', () => {
+    expect(parseCommand('/speckit run 001-demo --ONCE')).toMatchObject({
+      command: { name: 'run', all: false, once: true, phase: null },
+    });
+    const both = parseCommand('/speckit run 001-demo --all --once');
+    expect(both.kind).toBe('invalid');
+    if (both.kind === 'invalid') expect(both.message).toContain('one of `--all` or `--once`');
+  });
+
+  it('reads --phase N (or --phase=N) as a forced phase, which runs alone', () => {
+    expect(parseCommand('/speckit run 001-demo --phase 2')).toMatchObject({
+      command: { name: 'run', featureKey: '001-demo', phase: '2', all: false },
+    });
+    expect(parseCommand('/speckit run --phase=3.1 001-demo --draft')).toMatchObject({
+      command: { featureKey: '001-demo', phase: '3.1', draft: true },
+    });
+    expect(parseCommand('/speckit run --phase 2')).toMatchObject({
+      command: { featureKey: null, phase: '2' },
+    });
+    for (const body of [
+      '/speckit run 001-demo --phase',
+      '/speckit run 001-demo --phase two',
+      '/speckit run 001-demo --phase --draft',
+      '/speckit run 001-demo --phase 1 --phase 2',
+    ]) {
+      const result = parseCommand(body);
+      expect(result.kind, body).toBe('invalid');
+    }
+    const withAll = parseCommand('/speckit run 001-demo --phase 2 --all');
+    expect(withAll.kind).toBe('invalid');
+    if (withAll.kind === 'invalid') expect(withAll.message).toContain('cannot be combined with `--all`');
+    expect(parseCommand('/speckit plan 001-demo --phase 2').kind).toBe('invalid');
   });
 
   it('reads status with an optional feature', () => {

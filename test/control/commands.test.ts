@@ -6,10 +6,9 @@ import { DEMO_TASKS } from '../fixtures/demo-repo.ts';
 import { removeTempDirs } from '../support/git-fixtures.ts';
 import {
   type ControlHarness,
+  commentAndAdmit,
   commentEvent,
   insertRun,
-  lastComment,
-  reactions,
   startControlHarness,
 } from './support.ts';
 
@@ -29,32 +28,17 @@ afterAll(async () => {
   await removeTempDirs();
 });
 
-async function comment(
-  body: string,
-  options: { sender?: string; pullRequest?: boolean; issue?: number } = {},
-) {
-  const before = h.github.comments.size;
-  const eyes = reactions(h.github).length;
-  const deliveryId = await h.receive(
-    'issue_comment',
-    commentEvent(body, { installationId: INSTALLATION_ID, ...options }),
-  );
-  const recorded = await h.prisma.webhookDelivery.findUnique({ where: { id: deliveryId } });
-  const runId = recorded ? await h.admit(deliveryId) : null;
-  return {
-    deliveryId,
-    recorded,
-    runId,
-    reply: h.github.comments.size > before ? lastComment(h.github) : null,
-    eyes: reactions(h.github).length - eyes,
-  };
+function comment(body: string, options: { sender?: string; pullRequest?: boolean; issue?: number } = {}) {
+  return commentAndAdmit(h, body, { installationId: INSTALLATION_ID, ...options });
 }
 
 describe('comment commands', () => {
   it('answers /speckit help with the usage and an 👀', async () => {
     const result = await comment('/speckit help');
     expect(result.eyes).toBe(1);
-    expect(result.reply).toContain('/speckit run <feature> [--all] [--draft] [--cloud|--local]');
+    expect(result.reply).toContain(
+      '/speckit run <feature> [--all|--once] [--phase N] [--draft] [--cloud|--local]',
+    );
     expect(result.reply).toContain('/speckit retry [run-id|feature]');
   });
 

@@ -135,6 +135,7 @@ export function labeledEvent(options: {
   headRef: string;
   fork?: boolean;
   sender?: string;
+  senderType?: 'User' | 'Bot';
   number?: number;
 }): Record<string, any> {
   const payload = withRepository(examplePayload('pull_request', 'labeled'), options.installationId);
@@ -149,6 +150,7 @@ export function labeledEvent(options: {
     full_name: options.fork ? `someone/${NAME}` : FULL_NAME,
   };
   payload.sender.login = options.sender ?? 'Codertocat';
+  payload.sender.type = options.senderType ?? 'User';
   return payload;
 }
 
@@ -159,6 +161,7 @@ export function checkRunEvent(
     externalId: string;
     identifier?: string;
     sender?: string;
+    senderType?: 'User' | 'Bot';
     name?: string;
   },
 ): Record<string, any> {
@@ -166,7 +169,7 @@ export function checkRunEvent(
   payload.check_run.external_id = options.externalId;
   payload.check_run.name = options.name ?? 'Spec Kit · 001-demo · Phase 1';
   payload.sender.login = options.sender ?? 'Codertocat';
-  payload.sender.type = 'User';
+  payload.sender.type = options.senderType ?? 'User';
   if (action === 'requested_action') payload.requested_action = { identifier: options.identifier ?? 'retry' };
   return payload;
 }
@@ -207,3 +210,34 @@ export function reactions(github: ControlHarness['github']): unknown[] {
 }
 
 export const counterValue = () => counter;
+
+/**
+ * Comments `body` through probot.receive() and runs the admission: what was
+ * recorded, the run it started, the app's reply (the last new comment) and the 👀 added.
+ */
+export async function commentAndAdmit(
+  h: ControlHarness,
+  body: string,
+  options: { installationId: number; sender?: string; pullRequest?: boolean; issue?: number },
+) {
+  const before = h.github.comments.size;
+  const eyes = reactions(h.github).length;
+  const deliveryId = await h.receive('issue_comment', commentEvent(body, options));
+  const recorded = await h.prisma.webhookDelivery.findUnique({ where: { id: deliveryId } });
+  const runId = recorded ? await h.admit(deliveryId) : null;
+  return {
+    deliveryId,
+    recorded,
+    runId,
+    reply: h.github.comments.size > before ? lastComment(h.github) : null,
+    eyes: reactions(h.github).length - eyes,
+  };
+}
+
+/** Ends every active run (as cancelled), so that none holds a feature or an installation limit. */
+export async function settleActiveRuns(prisma: PrismaClient): Promise<void> {
+  await prisma.specWorkflowRun.updateMany({
+    where: { status: { in: ['pending', 'running', 'cancelling'] } },
+    data: { status: 'cancelled', conclusion: 'cancelled', finishedAt: new Date() },
+  });
+}

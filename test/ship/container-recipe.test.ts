@@ -3,24 +3,55 @@
 // same COPY lists; Prisma client generation in the build stage; production
 // dependencies only in the runtime stage), then both roles start from that
 // tree as a non-root user with only the variables docker-compose.yml and the
-// Kubernetes manifests define — each of which must pass readConfig.
+// Kubernetes manifests define — each of which must pass readConfig — and
+// complete a whole run: a signed issue_comment to the web process, the steps
+// shared with a worker process, git over smart HTTP, the tree's own Codex CLI
+// against a fake model, a fake GitHub Enterprise Server API, a PR at the end.
 //
 // Stand-ins, because nothing is pulled here: `npm ci` is a hard-linked copy of
 // this checkout's node_modules (installed from the same package-lock.json), and
 // `npm ci --omit=dev` is that copy pruned with `npm prune --omit=dev`. Mounted
 // secrets and volumes (/run/secrets/…, /app/var/…) map to files in the tree,
-// the `postgres` host to the test server.
+// the `postgres` host to the test server; the runtime stage's mkdir/chown run
+// on the tree with `nobody` as the image's user, and a named volume whose
+// directory the image lacks starts root-owned, as docker makes it. Web and
+// worker share one tree here (separate containers in compose): only the
+// volumes are shared there, and runs use per-run paths.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { readConfig } from '../../src/config.ts';
+import { createPrismaClient } from '../../src/db/prisma.ts';
+import { DEMO_FILES, PHASE_1_PATCH } from '../fixtures/demo-repo.ts';
+import { waitFor } from '../support/app-harness.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { makeTempDir, removeTempDirs } from '../support/git-fixtures.ts';
+import {
+  applyPatchCall,
+  FAKE_API_KEY_ENV,
+  finalMessage,
+  isToolFollowUp,
+  startFakeModelServer,
+  writeCodexHome,
+} from '../support/fake-model-server.ts';
+import { createBareRepo, makeTempDir, removeTempDirs, startGitHttpServer } from '../support/git-fixtures.ts';
+import { INSTALLATION_TOKEN, startFakeGitHubServer } from '../support/github-api.ts';
+import { repoFileReaders } from '../support/repo-files.ts';
+import { commentPayload, deliverWebhook } from '../support/webhooks.ts';
+import { findProcesses } from '../support/worker-process.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const node = process.execPath;
@@ -90,7 +121,12 @@ let dir: string;
 let app: string;
 let database: TestDatabase;
 let keyFile: string;
+/** The image user's home (useradd --create-home), which docker sets as HOME. */
+let home: string;
 const children: ChildProcess[] = [];
+/** Servers and clients a test started, closed after the file. */
+const cleanups: (() => Promise<unknown>)[] = [];
+const INSTALLATION_ID = 4243;
 const SECRETS = {
   APP_ID: '4242',
   WEBHOOK_SECRET: 'compose-webhook-secret',
@@ -110,10 +146,62 @@ function mapContainerEnv(env: Record<string, string>): Record<string, string> {
   return mapped;
 }
 
-function composeEnv(service: string): Record<string, string> {
+function composeService(service: string): { environment: Record<string, unknown>; volumes?: unknown[] } {
   const compose = parse(readFileSync(path.join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true });
-  const environment = compose.services[service].environment as Record<string, unknown>;
-  return Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, interpolate(v, SECRETS)]));
+  return compose.services[service];
+}
+
+/** A service's environment as compose computes it, `shell` holding what the operator's shell or .env sets. */
+function composeEnv(service: string, shell: Record<string, string> = {}): Record<string, string> {
+  const { environment } = composeService(service);
+  return Object.fromEntries(
+    Object.entries(environment).map(([k, v]) => [k, interpolate(v, { ...SECRETS, ...shell })]),
+  );
+}
+
+/** An image path (/app/…) in the tree. */
+function inTree(imagePath: string): string {
+  if (!imagePath.startsWith('/')) return path.join(app, imagePath); // relative to WORKDIR /app
+  if (!/^\/app(\/|$)/.test(imagePath)) throw new Error(`${imagePath} is outside /app: not emulated`);
+  return path.join(app, imagePath.slice('/app'.length));
+}
+
+/**
+ * The runtime stage's RUN steps that shape /app (`mkdir`, `chown`), applied to
+ * the tree with `nobody` standing in for the image's USER. Steps that only set
+ * up the system (apt-get, useradd, rm) are what this host already has; any other
+ * step is one this emulation does not know, and fails the build.
+ */
+function runFileSteps(stage: Stage, imageUser: string): void {
+  for (const command of stage.runs.flatMap((run) => run.split('&&'))) {
+    const [program = '', ...args] = command.trim().split(/\s+/);
+    const operands = args.filter((arg) => !arg.startsWith('-'));
+    if (program === 'mkdir') {
+      for (const dir of operands) mkdirSync(inTree(dir), { recursive: true });
+    } else if (program === 'chown') {
+      const [owner, ...paths] = operands;
+      expect(owner, command).toBe(`${imageUser}:${imageUser}`);
+      const flags = args.filter((arg) => arg.startsWith('-'));
+      execFileSync('chown', [...flags, 'nobody:nogroup', ...paths.map(inTree)]);
+    } else if (!['apt-get', 'rm', 'useradd'].includes(program) || command.includes('/app')) {
+      throw new Error(
+        `the runtime stage runs \`${command.trim()}\`: teach this test what it does to the image`,
+      );
+    }
+  }
+}
+
+/**
+ * Named volumes of a compose service over the tree, as docker creates them: a
+ * new volume takes the content and owner of the image's directory; where the
+ * image has none, it starts empty and owned by root.
+ */
+function mountNamedVolumes(service: string): void {
+  for (const volume of composeService(service).volumes ?? []) {
+    const [source = '', target = ''] = String(volume).split(':');
+    if (source.startsWith('.') || source.startsWith('/')) continue; // a bind mount
+    if (!existsSync(inTree(target))) mkdirSync(inTree(target), { recursive: true, mode: 0o755 });
+  }
 }
 
 function k8sEnv(deployment: 'speckit-web' | 'speckit-worker' | 'speckit-migrate'): Record<string, string> {
@@ -152,7 +240,7 @@ function startAsNobody(args: string[], env: Record<string, string>) {
     ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', node, ...args],
     {
       cwd: app,
-      env: { PATH: `${path.dirname(node)}:/usr/bin:/bin`, HOME: `${app}/var`, ...env },
+      env: { PATH: `${path.dirname(node)}:/usr/bin:/bin`, HOME: home, ...env },
       stdio: 'pipe',
     },
   );
@@ -167,11 +255,24 @@ function startAsNobody(args: string[], env: Record<string, string>) {
   return { child, output: () => text };
 }
 
+let migration: Promise<string> | undefined;
+
+/** The compose `migrate` service, run once for the whole file; resolves with its output. */
+function migrateOnce(): Promise<string> {
+  migration ??= (async () => {
+    const run = startAsNobody(['src/db/migrate-cli.ts'], mapContainerEnv(composeEnv('migrate')));
+    const [code] = await once(run.child, 'exit');
+    if (code !== 0) throw new Error(`migrate exited ${code}:\n${run.output()}`);
+    return run.output();
+  })();
+  return migration;
+}
+
 beforeAll(async () => {
   database = await createTestDatabase({ migrate: false });
   dir = await makeTempDir('speckit-image-');
   chmodSync(dir, 0o755);
-  const { stages } = readDockerfile();
+  const { stages, text } = readDockerfile();
   const stage = (name: string) => {
     const found = stages.find((s) => s.name === name);
     if (!found) throw new Error(`Dockerfile has no stage ${name}`);
@@ -224,10 +325,14 @@ beforeAll(async () => {
       }
     } else copyInto(app, copy.sources, copy.dest);
   }
-  mkdirSync(path.join(app, 'var/workspaces'), { recursive: true });
-  mkdirSync(path.join(app, 'var/artifacts'), { recursive: true });
-  mkdirSync(path.join(app, 'var/codex-home'), { recursive: true });
-  execFileSync('chown', ['-R', 'nobody:nogroup', path.join(app, 'var')]);
+  runFileSteps(stage('runtime'), /^USER (\S+)$/m.exec(text)?.[1] ?? 'root');
+  // Named volumes the compose services mount (the Kubernetes volumes are
+  // emptyDirs and claims made writable by the pod's fsGroup).
+  for (const service of ['web', 'worker']) mountNamedVolumes(service);
+
+  home = path.join(dir, 'home/speckit');
+  mkdirSync(home, { recursive: true });
+  execFileSync('chown', ['nobody:nogroup', home]);
 
   // The App's private key, as the compose secret / Kubernetes Secret volume provides it.
   const { privateKey } = generateKeyPairSync('rsa', {
@@ -243,6 +348,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const cleanup of cleanups.splice(0)) await cleanup();
   await database?.drop();
   await removeTempDirs();
 });
@@ -291,10 +397,7 @@ describe('the container image, built from its recipe', () => {
   });
 
   it('migrates, then starts web (compose) and a worker (Kubernetes) as a non-root user', async () => {
-    const migrateRun = startAsNobody(['src/db/migrate-cli.ts'], mapContainerEnv(composeEnv('migrate')));
-    const [code] = await once(migrateRun.child, 'exit');
-    expect(code, migrateRun.output()).toBe(0);
-    expect(migrateRun.output()).toMatch(/applied migration/);
+    expect(await migrateOnce()).toMatch(/applied migration/);
 
     const webPort = await freePort();
     const web = startAsNobody(['src/main.ts'], {
@@ -327,4 +430,155 @@ describe('the container image, built from its recipe', () => {
       expect(exitCode, output()).toBe(0);
     }
   }, 180_000);
+
+  it('completes a run in the tree: a signed issue_comment to a PR, web and worker as compose starts them', async () => {
+    const began = performance.now();
+    const elapsed = () => `${((performance.now() - began) / 1000).toFixed(1)} s`;
+    const steps: string[] = [];
+    const note = (line: string) => steps.push(`  ${elapsed().padStart(7)}  ${line}`);
+
+    // The world outside the containers: GitHub (Enterprise Server API on 127.0.0.1),
+    // its git smart-HTTP endpoint (the installation token required), the model.
+    const codexSeen = new Set<string>();
+    const model = await startFakeModelServer(({ body }) => {
+      // Codex is running while it asks: note which binary and user it is.
+      for (const { pid } of findProcesses('exec', '--json', path.join(app, 'var'))) {
+        const exe = readlinkSync(`/proc/${pid}/exe`);
+        const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+        if (exe.endsWith('/codex')) codexSeen.add(`${exe} as uid ${uid}`);
+      }
+      return isToolFollowUp(body) ? finalMessage('Implemented Phase 1.') : applyPatchCall(PHASE_1_PATCH);
+    });
+    cleanups.push(() => model.close());
+    const repo = await createBareRepo({ files: DEMO_FILES, branch: 'master' });
+    const gitServer = await startGitHttpServer({
+      projectRoot: path.dirname(repo.bareDir),
+      token: INSTALLATION_TOKEN,
+    });
+    cleanups.push(() => gitServer.close());
+    const github = await startFakeGitHubServer({
+      owner: 'Codertocat',
+      name: 'Hello-World',
+      installationId: INSTALLATION_ID,
+      roles: { Codertocat: 'write' },
+      branchSha: (branch) => repo.readBranch(branch),
+      ...repoFileReaders(repo),
+    });
+    cleanups.push(() => github.close());
+    // The operator's Codex configuration in the codex-home volume: a provider
+    // reading OPENAI_API_KEY, the variable compose passes through.
+    const codexHome = inTree(composeEnv('worker').CODEX_HOME ?? '');
+    await writeCodexHome(codexHome, model.url);
+    const codexConfig = path.join(codexHome, 'config.toml');
+    writeFileSync(
+      codexConfig,
+      readFileSync(codexConfig, 'utf8').replace(
+        `env_key = "${FAKE_API_KEY_ENV}"`,
+        'env_key = "OPENAI_API_KEY"',
+      ),
+    );
+    note(`fake GitHub ${github.host}, git ${gitServer.url}, model ${model.url}`);
+
+    // What the operator's shell (or .env) gives compose, and the only variables
+    // set besides compose's: ports and loopback binding for a shared test machine,
+    // and GHE_PROTOCOL because the fake GitHub speaks plain HTTP.
+    const shell = { GHE_HOST: github.host, OPENAI_API_KEY: 'fake-key' };
+    const [webPort, metricsPort] = [await freePort(), await freePort()];
+    const extra = { HOST: '127.0.0.1', GHE_PROTOCOL: 'http' };
+    expect(await migrateOnce()).toMatch(/migrations:/);
+    note(
+      `migrate service done; web and worker get compose's environment with ${Object.keys(shell).join(', ')} ` +
+        `from the shell, plus ${Object.keys(extra).join(', ')}, PORT / METRICS_PORT`,
+    );
+    const web = startAsNobody(['src/main.ts'], {
+      ...mapContainerEnv(composeEnv('web', shell)),
+      ...extra,
+      PORT: String(webPort),
+    });
+    const worker = startAsNobody(['src/main.ts', '--worker'], {
+      ...mapContainerEnv(composeEnv('worker', shell)),
+      ...extra,
+      METRICS_PORT: String(metricsPort),
+    });
+    await waitForHttp(`http://127.0.0.1:${webPort}/readyz`, web.child, web.output);
+    await waitForHttp(`http://127.0.0.1:${metricsPort}/readyz`, worker.child, worker.output);
+    note(`web (node src/main.ts, :${webPort}) and worker (node src/main.ts --worker) ready, as nobody`);
+
+    const prisma = createPrismaClient(database.url, { max: 2 });
+    cleanups.push(() => prisma.$disconnect());
+    const masterBefore = await repo.readBranch('master');
+    const cloneUrl = `${gitServer.url}/${path.basename(repo.bareDir)}`;
+    const delivery = await deliverWebhook(`http://127.0.0.1:${webPort}/api/github/webhooks`, {
+      secret: SECRETS.WEBHOOK_SECRET,
+      event: 'issue_comment',
+      payload: commentPayload({ body: '/speckit run 001-demo', cloneUrl, installationId: INSTALLATION_ID }),
+    });
+    expect(delivery.status, web.output()).toBeLessThan(300);
+    note(`signed issue_comment "/speckit run 001-demo" delivered: HTTP ${delivery.status}`);
+
+    const run = await waitFor(async () => {
+      const found = await prisma.specWorkflowRun.findFirst({ where: { featureKey: '001-demo' } });
+      return found && ['succeeded', 'failed', 'cancelled'].includes(found.status) ? found : null;
+    }, 90_000).catch((error: unknown) => {
+      throw new Error(
+        `${(error as Error).message}\n--- web ---\n${web.output()}\n--- worker ---\n${worker.output()}`,
+      );
+    });
+    expect(run, `${run.errorStep}: ${run.errorMessage}\n${web.output()}\n${worker.output()}`).toMatchObject({
+      status: 'succeeded',
+      conclusion: 'success',
+      branchName: 'speckit/001-demo',
+    });
+    note(`run ${run.id}: ${run.status}, PR #${run.prNumber}`);
+    // Which process ran which step (pg-boss hands each job to whichever is free).
+    const ran = (output: string) =>
+      output
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { msg?: string; step?: string; runId?: string })
+        .filter((entry) => entry.msg === 'step started' && entry.runId === run.id)
+        .map((entry) => entry.step);
+    note(
+      `steps run by web: ${ran(web.output()).join(', ') || '-'}; by worker: ${ran(worker.output()).join(', ') || '-'}`,
+    );
+    expect([...ran(web.output()), ...ran(worker.output())].sort()).toEqual(
+      ['apply', 'codex', 'discover', 'finalize', 'intake', 'publish'].sort(),
+    );
+
+    // One commit with the run's trailer on speckit/001-demo, on top of master.
+    const log = await repo.log('speckit/001-demo');
+    expect(log[1]?.sha).toBe(masterBefore);
+    expect(log.filter((commit) => commit.body.includes(`Speckit-Run: ${run.id}`))).toHaveLength(1);
+    expect(log[0]?.sha).toBe(run.headSha);
+    expect((await repo.readTree('speckit/001-demo'))['src/hello.txt']).toContain('Hello, Spec Kit!');
+    // Git went over smart HTTP with the installation token, Codex was the tree's binary as the image user.
+    expect(gitServer.authorizations.length).toBeGreaterThan(0);
+    const nobody = execFileSync('id', ['-u', 'nobody']).toString().trim();
+    expect([...codexSeen]).toEqual([
+      `${path.join(app, 'node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex')} as uid ${nobody}`,
+    ]);
+    // One PR create request; every check run of the run completed with success.
+    const prCreates = github.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/pulls'));
+    expect(prCreates).toHaveLength(1);
+    expect(prCreates[0]?.body).toMatchObject({ head: 'speckit/001-demo', base: 'master' });
+    const checkRuns = [...github.checkRuns.values()];
+    expect(checkRuns.length).toBeGreaterThan(0);
+    for (const checkRun of checkRuns)
+      expect(checkRun).toMatchObject({ status: 'completed', conclusion: 'success', external_id: run.id });
+    expect(github.unmatched).toEqual([]);
+    note(
+      `commit ${log[0]?.sha.slice(0, 12)} "${log[0]?.subject}" with Speckit-Run trailer; ` +
+        `${prCreates.length} PR create; check runs ${checkRuns.map((c) => `${c.status}/${c.conclusion}`).join(', ')}; ` +
+        `${gitServer.authorizations.length} git HTTP requests`,
+    );
+    note(`codex: ${[...codexSeen].join('; ')}`);
+
+    for (const { child, output } of [web, worker]) {
+      child.kill('SIGTERM');
+      const [exitCode] = await once(child, 'exit');
+      expect(exitCode, output()).toBe(0);
+    }
+    note('web and worker stopped on SIGTERM with exit code 0');
+    console.log(`full run from the image tree ${app}:\n${steps.join('\n')}`);
+  }, 150_000);
 });

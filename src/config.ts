@@ -29,6 +29,9 @@ const schema = z.object({
     .url({ protocol: /^postgres(ql)?$/ })
     .optional()
     .describe('a postgresql:// URL; unset starts an embedded PostgreSQL under var/'),
+  EMBEDDED_POSTGRES_PORT: port
+    .default(54329)
+    .describe('port of the embedded PostgreSQL started when DATABASE_URL is unset (127.0.0.1 only)'),
   SPECKIT_MIGRATE: flag.default(true).describe('apply pending migrations at start'),
   SPECKIT_PUBLIC_URL: z.url().optional().describe('public base URL used for links in comments and PRs'),
   CODEX_BIN: optionalText.describe('the codex executable; default: the native binary of @openai/codex'),
@@ -36,6 +39,11 @@ const schema = z.object({
   CODEX_MODEL: optionalText.describe('model passed to codex with -m; unset keeps the config.toml model'),
   ARTIFACTS_DIR: z.string().min(1).default('var/artifacts/spec_workflows').describe('root of run artifacts'),
   WORK_DIR: z.string().min(1).default('var/workspaces').describe('root of per-run git workspaces'),
+  MIRROR_DIR: z
+    .string()
+    .min(1)
+    .default('var/mirrors')
+    .describe('root of the per-repository git mirrors that workspaces are cloned from (a cache)'),
   SPECKIT_API_TOKEN: optionalText.describe('bearer token required by the REST API'),
   SPECKIT_CONCURRENCY: positiveInt
     .default(4)
@@ -170,6 +178,8 @@ export interface Config {
     gheProtocol: 'http' | 'https';
   };
   databaseUrl: string | undefined;
+  /** Port of the embedded PostgreSQL (used only without DATABASE_URL). */
+  embeddedPostgresPort: number;
   migrate: boolean;
   publicUrl: string | undefined;
   codex: {
@@ -194,6 +204,8 @@ export interface Config {
   };
   artifactsDir: string;
   workDir: string;
+  /** MIRROR_DIR: one bare mirror per repository; workspaces are cloned from it. */
+  mirrorDir: string;
   apiToken: string | undefined;
   concurrency: number;
   /** Pace of GitHub writes per installation (see src/github/write-pacing.ts). */
@@ -278,6 +290,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       gheProtocol: e.GHE_PROTOCOL,
     }),
     databaseUrl: e.DATABASE_URL,
+    embeddedPostgresPort: e.EMBEDDED_POSTGRES_PORT,
     migrate: e.SPECKIT_MIGRATE,
     publicUrl: e.SPECKIT_PUBLIC_URL?.replace(/\/+$/, ''),
     codex: Object.freeze({
@@ -296,6 +309,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     }),
     artifactsDir: path.resolve(cwd, e.ARTIFACTS_DIR),
     workDir: path.resolve(cwd, e.WORK_DIR),
+    mirrorDir: path.resolve(cwd, e.MIRROR_DIR),
     apiToken: e.SPECKIT_API_TOKEN,
     concurrency: e.SPECKIT_CONCURRENCY,
     githubWrites: Object.freeze({ intervalMs: e.GITHUB_WRITE_INTERVAL_MS, burst: e.GITHUB_WRITE_BURST }),

@@ -92,8 +92,9 @@ export async function assertUserCanUse(
   dir: string,
   user: RunAsUser,
   what: string,
-  options: { writable?: boolean } = {},
+  options: { writable?: boolean /** The user is the worker's own (no CODEX_RUN_AS). */; self?: boolean } = {},
 ): Promise<void> {
+  const who = options.self ? `the worker's user (uid ${user.uid})` : `${user.spec} (CODEX_RUN_AS)`;
   const target = resolve(dir);
   let current = dirname(target);
   const blocked: string[] = [];
@@ -106,7 +107,7 @@ export async function assertUserCanUse(
   }
   if (blocked.length > 0) {
     throw new ConfigError(
-      `Codex runs as ${user.spec} (CODEX_RUN_AS) but cannot reach ${what} ${target}: ` +
+      `Codex runs as ${who} but cannot reach ${what} ${target}: ` +
         `${blocked.reverse().join(', ')} ${blocked.length === 1 ? 'is' : 'are'} not searchable by it. ` +
         'Allow it (chmod o+x on those directories, which lists nothing) or move the directory.',
       { code: 'codex_run_as_unreachable' },
@@ -116,8 +117,8 @@ export async function assertUserCanUse(
     const info = await stat(target).catch(() => null);
     if (!info || !allows(info, user, 3)) {
       throw new ConfigError(
-        `Codex runs as ${user.spec} (CODEX_RUN_AS) and must write ${what} ${target}, but cannot. ` +
-          `Run \`chown -R ${user.uid}:${user.gid} ${target}\`.`,
+        `Codex runs as ${who} and must write ${what} ${target}, but cannot. ` +
+          `Run \`chown -R ${user.uid}:${user.gid} ${target}\`${options.self ? ' or point CODEX_HOME elsewhere' : ''}.`,
         { code: 'codex_run_as_unreachable' },
       );
     }

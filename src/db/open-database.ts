@@ -9,6 +9,7 @@ export interface OpenDatabase {
   close(): Promise<void>;
 }
 
+/** The default of EMBEDDED_POSTGRES_PORT. */
 export const EMBEDDED_POSTGRES_PORT = 54329;
 
 export async function openDatabase(
@@ -22,7 +23,7 @@ export async function openDatabase(
     options.log(`DATABASE_URL is unset: starting embedded PostgreSQL in ${dataDir}`);
     // Loaded only when used: the package installs process-wide exit hooks.
     const { startEmbeddedPostgres } = await import('./embedded-postgres.ts');
-    const embedded = await startEmbeddedPostgres({ dataDir, port: EMBEDDED_POSTGRES_PORT });
+    const embedded = await startEmbeddedPostgres({ dataDir, port: config.embeddedPostgresPort });
     url = embedded.url;
     close = embedded.stop;
   }

@@ -1,4 +1,4 @@
-import { lstat, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -55,5 +55,20 @@ describe.runIf(process.getuid?.() === 0)('as root', () => {
     await expect(assertUserCanUse(dir, nobody, 'CODEX_HOME', { writable: true })).rejects.toThrow(
       `chown -R 65534:65534 ${dir}`,
     );
+  });
+
+  it('says when the worker itself cannot write CODEX_HOME (no CODEX_RUN_AS)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'speckit-runas-'));
+    dirs.push(dir);
+    await chmod(dir, 0o755); // searchable, writable only by its owner (root here)
+    const worker = { uid: 65534, gid: 65534, spec: '65534' };
+    const error = await assertUserCanUse(dir, worker, 'CODEX_HOME', { writable: true, self: true }).catch(
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toBe(
+      `Codex runs as the worker's user (uid 65534) and must write CODEX_HOME ${dir}, but cannot. ` +
+        `Run \`chown -R 65534:65534 ${dir}\` or point CODEX_HOME elsewhere.`,
+    );
+    expect(error).toMatchObject({ name: 'ConfigError' });
   });
 });

@@ -10,6 +10,12 @@ export interface CodexEnvOptions {
   /** HOME for the child. */
   home: string;
   /**
+   * TMPDIR for the child. The workspace-write sandbox lets commands write the
+   * workspace and TMPDIR; /tmp itself is excluded (see codexExecArgs), so temp
+   * files go to a directory of this attempt's own, outside the diff.
+   */
+  tmpDir?: string;
+  /**
    * More variable names to copy from `source` when set, e.g. the API key variable a custom
    * provider's `env_key` names. Names of the app's own secrets are refused.
    */
@@ -40,10 +46,10 @@ const FORBIDDEN = new Set([
 ]);
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const RESERVED = new Set(['PATH', 'HOME', 'CODEX_HOME', 'LANG']);
+const RESERVED = new Set(['PATH', 'HOME', 'CODEX_HOME', 'LANG', 'TMPDIR']);
 
 /**
- * A minimal environment for the Codex child: PATH, HOME, CODEX_HOME, LANG, the API key
+ * A minimal environment for the Codex child: PATH, HOME, CODEX_HOME, LANG, TMPDIR, the API key
  * variables when set, and the passthrough names when set. Pure.
  */
 export function buildCodexEnv(source: NodeJS.ProcessEnv, options: CodexEnvOptions): Record<string, string> {
@@ -53,6 +59,7 @@ export function buildCodexEnv(source: NodeJS.ProcessEnv, options: CodexEnvOption
     CODEX_HOME: options.codexHome,
     LANG: source.LANG || DEFAULT_LANG,
   };
+  if (options.tmpDir) env.TMPDIR = options.tmpDir;
   const names = [...CODEX_API_KEY_VARS, ...(options.passthrough ?? [])];
   for (const name of names) {
     if (!NAME.test(name)) {

@@ -119,6 +119,11 @@ export function codexExecArgs(
     '--json',
     '--sandbox',
     'workspace-write',
+    // The sandbox's writable roots are the workspace, TMPDIR and /tmp; /tmp is
+    // shared with every other run and process on the machine, so it is left
+    // out (the child's TMPDIR is a directory of its own).
+    '-c',
+    'sandbox_workspace_write.exclude_slash_tmp=true',
     '--skip-git-repo-check',
     '--ephemeral',
     '--color',

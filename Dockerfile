@@ -43,10 +43,13 @@ COPY prisma ./prisma
 COPY prisma.config.ts ./
 COPY src ./src
 COPY app.yml ./
-RUN mkdir -p /app/var/workspaces /app/var/artifacts \
+# Every directory a volume is mounted on exists here, owned by speckit: a new
+# named volume takes its owner from the image (else it is root's, and Codex
+# cannot write CODEX_HOME).
+RUN mkdir -p /app/var/workspaces /app/var/mirrors /app/var/artifacts /app/var/codex-home \
  && chown -R speckit:speckit /app/var
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 \
-    WORK_DIR=/app/var/workspaces ARTIFACTS_DIR=/app/var/artifacts
+    WORK_DIR=/app/var/workspaces MIRROR_DIR=/app/var/mirrors ARTIFACTS_DIR=/app/var/artifacts
 USER speckit
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \

@@ -36,13 +36,13 @@ function invalid(message: string, code = 'git_invalid_input'): GitError {
   return new GitError(message, { kind: 'invalid_input', code });
 }
 
-function assertBranchName(branch: string): void {
+export function assertBranchName(branch: string): void {
   const problem = branchNameProblem(branch);
   if (problem !== null)
     throw invalid(`Invalid branch name ${JSON.stringify(branch)}: a branch name ${problem}.`);
 }
 
-function assertRemoteUrl(cloneUrl: string): void {
+export function assertRemoteUrl(cloneUrl: string): void {
   if (cloneUrl.length === 0 || cloneUrl.startsWith('-'))
     throw invalid(`Invalid clone URL ${JSON.stringify(cloneUrl)}.`);
   if (hasUrlCredentials(cloneUrl)) {
@@ -58,11 +58,25 @@ export async function lsRemoteBranch(
   branch: string,
   auth?: GitAuth,
 ): Promise<string | null> {
+  return (await lsRemoteBranches(cloneUrl, [branch], auth)).get(branch) ?? null;
+}
+
+/**
+ * The shas of several branches in one round trip: branch → sha, or null for a branch
+ * the remote does not have.
+ */
+export async function lsRemoteBranches(
+  cloneUrl: string,
+  branches: readonly string[],
+  auth?: GitAuth,
+): Promise<Map<string, string | null>> {
   assertRemoteUrl(cloneUrl);
-  assertBranchName(branch);
-  const ref = `refs/heads/${branch}`;
-  const { stdout } = await runGit(['ls-remote', '--heads', cloneUrl, ref], { cwd: NEUTRAL_CWD, auth });
-  return parseLsRemote(stdout).get(ref) ?? null;
+  for (const branch of branches) assertBranchName(branch);
+  const unique = [...new Set(branches)];
+  const refs = unique.map((branch) => `refs/heads/${branch}`);
+  const { stdout } = await runGit(['ls-remote', '--heads', cloneUrl, ...refs], { cwd: NEUTRAL_CWD, auth });
+  const found = parseLsRemote(stdout);
+  return new Map(unique.map((branch) => [branch, found.get(`refs/heads/${branch}`) ?? null]));
 }
 
 /**

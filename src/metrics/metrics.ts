@@ -50,7 +50,7 @@ export interface Metrics {
   codexTokens(usage: CodexTokenUsage): void;
   /** Rows or files the retention job deleted, by kind. */
   retentionDeleted(
-    kind: 'artifact' | 'artifact_file' | 'workspace' | 'webhook_delivery',
+    kind: 'artifact' | 'artifact_file' | 'workspace' | 'mirror' | 'webhook_delivery',
     count: number,
   ): void;
   /** Reads runs and queues from the database at every scrape (call once, in web processes). */

@@ -72,7 +72,8 @@ const schema = z.strictObject({
     .prefault({}),
   allow_workflow_changes: z.boolean().default(false),
   allowed_runners: z.array(runner).max(200).default([]),
-  auto_continue: z.boolean().default(true),
+  auto_continue: z.boolean().default(false),
+  branch_update: z.enum(['merge', 'rebase']).default('merge'),
   commands: z
     .strictObject({
       setup: commands.optional(),
@@ -104,8 +105,13 @@ export interface RepoConfig {
   allowWorkflowChanges: boolean;
   /** Logins or `org/team` slugs allowed to run; empty: anyone with write access. */
   allowedRunners: readonly string[];
-  /** After a successful phase, queue the next one (`/speckit run <feature> --all` behaviour). */
+  /**
+   * Whether `/speckit run` without `--all`/`--once`/`--phase` goes on phase after phase
+   * (default false: each phase is reviewed before the next one costs Codex time).
+   */
   autoContinue: boolean;
+  /** How a continued `speckit/<feature>` is brought up to date with its base before Codex: merge or rebase. */
+  branchUpdate: 'merge' | 'rebase';
   /** Shell commands run in the workspace before Codex (setup) and after it (verify). */
   commands: { setup: readonly string[]; verify: readonly string[]; onVerifyFailure: 'fail' | 'warn' };
   /** Per-installation caps checked when a run starts. */
@@ -122,6 +128,7 @@ function toRepoConfig(value: z.output<typeof schema>): RepoConfig {
     allowWorkflowChanges: value.allow_workflow_changes,
     allowedRunners: value.allowed_runners,
     autoContinue: value.auto_continue,
+    branchUpdate: value.branch_update,
     commands: {
       setup: value.commands.setup ?? [],
       verify: value.commands.verify ?? [],
@@ -157,6 +164,7 @@ export const REPO_CONFIG_FIELDS = [
   'allow_workflow_changes',
   'allowed_runners',
   'auto_continue',
+  'branch_update',
   'commands.setup',
   'commands.verify',
   'limits.max_active_runs',

@@ -2,15 +2,18 @@
 // - artifacts older than ARTIFACT_RETENTION_DAYS: their files and rows;
 // - workspaces of runs finished more than WORKSPACE_RETENTION_HOURS ago
 //   (failed attempts keep theirs for inspection until then);
-// - webhook_delivery rows older than WEBHOOK_DELIVERY_RETENTION_DAYS.
+// - webhook_delivery rows older than WEBHOOK_DELIVERY_RETENTION_DAYS;
+// - git mirrors (MIRROR_DIR) no run used for MIRROR_IDLE_DAYS.
 // Runs, their attempts and step outputs stay: they are the history.
-// Workspaces live on each worker's own disk, so besides the scheduled job
-// (which one process takes) every worker process sweeps its WORK_DIR hourly.
+// Workspaces and mirrors live on each worker's own disk, so besides the
+// scheduled job (which one process takes) every worker process sweeps its
+// WORK_DIR and MIRROR_DIR hourly.
 import { readdir, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { PgBoss } from 'pg-boss';
 import type { Config } from '../config.ts';
 import type { PrismaClient } from '../db/prisma.ts';
+import { MIRROR_NAME, MIRROR_USED_FILE, removeMirror } from '../git/clone-workspace.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 
@@ -18,10 +21,16 @@ export const RETENTION_QUEUE = 'speckit.retention';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BATCH = 500;
 const DAY_MS = 86_400_000;
+/** A mirror no run used for this long is deleted (the next run of its repository rebuilds it). */
+export const MIRROR_IDLE_DAYS = 14;
+/** What an interrupted mirror creation or removal leaves behind. */
+const MIRROR_LEFTOVER = /\.git\.(tmp|trash)-[0-9a-f-]{36}$/;
+
+type RetentionConfig = Pick<Config, 'artifactsDir' | 'workDir' | 'mirrorDir' | 'retention'>;
 
 export interface RetentionDeps {
   prisma: PrismaClient;
-  config: Pick<Config, 'artifactsDir' | 'workDir' | 'retention'>;
+  config: RetentionConfig;
   log?: Pick<Logger, 'info' | 'warn'>;
   metrics?: Pick<Metrics, 'retentionDeleted'>;
   now?: () => Date;
@@ -31,15 +40,17 @@ export interface RetentionResult {
   artifacts: number;
   artifactFiles: number;
   workspaces: number;
+  mirrors: number;
   webhookDeliveries: number;
 }
 
-/** One full pass: artifacts, workspaces, webhook deliveries. */
+/** One full pass: artifacts, workspaces, mirrors, webhook deliveries. */
 export async function runRetention(deps: RetentionDeps): Promise<RetentionResult> {
   const artifacts = await deleteOldArtifacts(deps);
   const workspaces = await deleteFinishedWorkspaces(deps);
+  const mirrors = await deleteUnusedMirrors(deps);
   const webhookDeliveries = await deleteOldDeliveries(deps);
-  const result = { ...artifacts, workspaces, webhookDeliveries };
+  const result = { ...artifacts, workspaces, mirrors, webhookDeliveries };
   deps.log?.info({ retention: result }, 'retention pass done');
   return result;
 }
@@ -133,6 +144,44 @@ export async function deleteFinishedWorkspaces(deps: RetentionDeps): Promise<num
   return removed;
 }
 
+/**
+ * MIRROR_DIR/<mirror>.git that no run used (cloned a workspace from) for
+ * MIRROR_IDLE_DAYS, and leftovers of interrupted creations or removals older
+ * than a day. Anything else in MIRROR_DIR is left alone.
+ */
+export async function deleteUnusedMirrors(
+  deps: { config: Pick<Config, 'mirrorDir'> } & Pick<RetentionDeps, 'now' | 'log' | 'metrics'>,
+): Promise<number> {
+  const root = deps.config.mirrorDir;
+  const now = (deps.now?.() ?? new Date()).getTime();
+  let names: string[];
+  try {
+    names = (await readdir(root, { withFileTypes: true }))
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const dir = path.join(root, name);
+    if (MIRROR_NAME.test(name)) {
+      const used = (await stat(path.join(dir, MIRROR_USED_FILE)).catch(() => null)) ?? (await stat(dir));
+      if (used.mtimeMs >= now - MIRROR_IDLE_DAYS * DAY_MS) continue;
+      await removeMirror(dir);
+    } else if (MIRROR_LEFTOVER.test(name)) {
+      const info = await stat(dir);
+      if (info.mtimeMs >= now - DAY_MS) continue;
+      await rm(dir, { recursive: true, force: true });
+    } else continue;
+    removed += 1;
+  }
+  if (removed > 0) deps.log?.info({ mirrors: removed }, 'removed unused git mirrors');
+  deps.metrics?.retentionDeleted('mirror', removed);
+  return removed;
+}
+
 export async function deleteOldDeliveries(deps: RetentionDeps): Promise<number> {
   const now = deps.now?.() ?? new Date();
   const cutoff = new Date(now.getTime() - deps.config.retention.deliveryDays * DAY_MS);
@@ -148,11 +197,11 @@ export interface RetentionService {
 /**
  * Creates the retention queue, schedules it (pg-boss keeps one schedule per
  * queue, so every process calling this is fine), works it, and sweeps this
- * machine's workspaces every hour.
+ * machine's workspaces and mirrors every hour.
  */
 export async function startRetention(
   boss: PgBoss,
-  deps: RetentionDeps & { config: Pick<Config, 'artifactsDir' | 'workDir' | 'retention'> },
+  deps: RetentionDeps & { config: RetentionConfig },
 ): Promise<RetentionService> {
   const queue = { notify: true, retryLimit: 2, retryDelay: 60, expireInSeconds: 3600 };
   if (await boss.getQueue(RETENTION_QUEUE)) await boss.updateQueue(RETENTION_QUEUE, queue);
@@ -165,10 +214,14 @@ export async function startRetention(
       await runRetention(deps);
     },
   );
-  const sweep = () =>
+  const sweep = () => {
     void deleteFinishedWorkspaces(deps).catch((error: unknown) =>
       deps.log?.warn({ err: error }, 'workspace sweep failed'),
     );
+    void deleteUnusedMirrors(deps).catch((error: unknown) =>
+      deps.log?.warn({ err: error }, 'mirror sweep failed'),
+    );
+  };
   const timer = setInterval(sweep, 3_600_000);
   timer.unref();
   return {

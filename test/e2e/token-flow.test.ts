@@ -1,6 +1,6 @@
 // The installation token over real smart HTTP: git authenticates with it
 // (the server requires it), and afterwards no log line, artifact, workspace
-// file, stored output or GitHub comment holds the token or its base64 form —
+// file, mirror file, stored output or GitHub comment holds the token or its base64 form —
 // nor the webhook secret or any line of the app's private key.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -97,7 +97,14 @@ describe('the installation token', () => {
       for (const secret of secrets) if (text.includes(secret)) leaks.push(where);
     };
     for (const [i, line] of logLines.entries()) scan(`log line ${i}`, line);
-    for (const dir of [path.join(harness.root, 'workspaces'), path.join(harness.root, 'artifacts')]) {
+    // The repository mirror the workspaces were cloned from (MIRROR_DIR).
+    const mirrors = harness.env.MIRROR_DIR ?? '';
+    expect((await filesUnder(mirrors)).length).toBeGreaterThan(10);
+    for (const dir of [
+      path.join(harness.root, 'workspaces'),
+      path.join(harness.root, 'artifacts'),
+      mirrors,
+    ]) {
       for (const file of await filesUnder(dir)) scan(file, await readFile(file, 'latin1'));
     }
     scan('step outputs', json(await harness.prisma.stepOutput.findMany()));
@@ -113,7 +120,7 @@ describe('the installation token', () => {
       JSON.stringify(github.requests.filter((r) => !r.path.endsWith('/access_tokens'))),
     );
     console.log(
-      `scanned ${logLines.length} log lines and the artifacts, workspaces, database and GitHub bodies`,
+      `scanned ${logLines.length} log lines and the artifacts, workspaces, mirrors, database and GitHub bodies`,
     );
     expect(logLines.length).toBeGreaterThan(10);
     expect(leaks).toEqual([]);

@@ -42,6 +42,19 @@ describe('the pull request body', () => {
     expect(body).toContain('Refs #7');
   });
 
+  it('names the configured tasks.md and how the branch was brought up to date', () => {
+    const body = renderPullRequestBody({
+      ...input,
+      tasksPath: 'docs/specs/001-demo/tasks.md',
+      branchUpdate: { mode: 'merge', base: 'main' },
+    });
+    expect(body).toContain('Implements `docs/specs/001-demo/tasks.md` with Codex');
+    expect(body).toContain('Before this phase, `main` was merged into the branch to bring it up to date.');
+    const rebased = renderPullRequestBody({ ...input, branchUpdate: { mode: 'rebase', base: '001-demo' } });
+    expect(rebased).toContain('the branch was rebased onto `001-demo`');
+    expect(renderPullRequestBody(input)).not.toContain('Before this phase');
+  });
+
   it('replaces only its own block and keeps what people wrote around it', () => {
     const first = renderPullRequestBody(input);
     const edited = `Reviewer notes: looks good.\n\n${first}\n\n- [ ] manual QA`;

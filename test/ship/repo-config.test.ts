@@ -35,7 +35,8 @@ describe('the .github/speckit.yml schema', () => {
       diffLimits: { maxFiles: 200, maxLines: 20_000 },
       allowWorkflowChanges: false,
       allowedRunners: [],
-      autoContinue: true,
+      autoContinue: false,
+      branchUpdate: 'merge',
       commands: { setup: [], verify: [], onVerifyFailure: 'fail' },
       limits: { maxActiveRuns: 10, maxRunsPerDay: undefined },
     });
@@ -61,7 +62,8 @@ diff_limits:
   max_lines: 3000
 allow_workflow_changes: true
 allowed_runners: [octocat, my-org/maintainers]
-auto_continue: false
+auto_continue: true
+branch_update: rebase
 commands:
   setup: npm ci
   verify: [npm test, npm run lint]
@@ -77,7 +79,8 @@ limits:
       diffLimits: { maxFiles: 50, maxLines: 3000 },
       allowWorkflowChanges: true,
       allowedRunners: ['octocat', 'my-org/maintainers'],
-      autoContinue: false,
+      autoContinue: true,
+      branchUpdate: 'rebase',
       commands: { setup: ['npm ci'], verify: ['npm test', 'npm run lint'], onVerifyFailure: 'fail' },
       limits: { maxActiveRuns: 2, maxRunsPerDay: 40 },
     });
@@ -115,12 +118,14 @@ allowed_runners: [octocat, "not a user"]
 diff_limits:
   max_files: -1
 auto_contine: true
+branch_update: squash
 `);
     expect(message).toContain('`branch_prefix`:');
     expect(message).toMatch(/`codex\.mode`: .*"local".*"cloud"/);
     expect(message).toContain('`allowed_runners[1]`: expected a GitHub username or "org/team"');
     expect(message).toMatch(/`diff_limits\.max_files`: .*(>0|positive|greater)/i);
     expect(message).toContain('`auto_contine`: is not a known field (check the spelling)');
+    expect(message).toMatch(/`branch_update`: .*"merge".*"rebase"/);
   });
 
   it('refuses paths outside the repository and reports YAML syntax errors with a line', () => {
@@ -198,7 +203,7 @@ describe('loadRepoConfig', () => {
       .reply(502, { message: 'Bad Gateway' });
     await expect(loader.load(octokit, repo, 'main')).rejects.toMatchObject({ status: 502 });
     branchAt('e'.repeat(40));
-    fileAt('e'.repeat(40), 'auto_continue: false\n');
-    expect((await loader.load(octokit, repo, 'main')).autoContinue).toBe(false);
+    fileAt('e'.repeat(40), 'auto_continue: true\n');
+    expect((await loader.load(octokit, repo, 'main')).autoContinue).toBe(true);
   });
 });

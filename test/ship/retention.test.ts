@@ -106,7 +106,13 @@ describe('the retention job', () => {
 
     const metrics = createMetrics({ defaultMetrics: false });
     const result = await runRetention({ prisma, config, metrics });
-    expect(result).toEqual({ artifacts: 1, artifactFiles: 1, workspaces: 2, webhookDeliveries: 1 });
+    expect(result).toEqual({
+      artifacts: 1,
+      artifactFiles: 1,
+      workspaces: 2,
+      mirrors: 0,
+      webhookDeliveries: 1,
+    });
 
     expect(await exists(oldFile)).toBe(false);
     expect(await exists(path.dirname(oldFile))).toBe(false); // the emptied attempt directory
@@ -130,6 +136,7 @@ describe('the retention job', () => {
       artifacts: 0,
       artifactFiles: 0,
       workspaces: 0,
+      mirrors: 0,
       webhookDeliveries: 0,
     });
     expect((await readdir(config.workDir)).sort()).toEqual([active.id, 'lost+found'].sort());

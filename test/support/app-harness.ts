@@ -72,6 +72,7 @@ export async function startHarness(options: {
     CODEX_TIMEOUT_SECONDS: '120',
     CODEX_IDLE_TIMEOUT_SECONDS: '60',
     WORK_DIR: path.join(root, 'workspaces'),
+    MIRROR_DIR: path.join(root, 'mirrors'),
     ARTIFACTS_DIR: path.join(root, 'artifacts'),
     LOG_LEVEL: 'info',
     SPECKIT_HEARTBEAT_SECONDS: '10',

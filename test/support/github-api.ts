@@ -34,7 +34,7 @@ export interface FakeGitHubRepo {
   owner: string;
   name: string;
   installationId: number;
-  /** Which users have which role (`admin`, `maintain`, `write`, `read`, …). */
+  /** Which users have which role (`admin`, `maintain`, `write`, `read`, …); `404`: GitHub answers 404. */
   roles: Record<string, string>;
   /** Branch → sha, as GitHub would answer GET /branches/{branch}; read from the bare repository. */
   branchSha: (branch: string) => Promise<string | null>;
@@ -108,6 +108,27 @@ export function createFakeGitHub(repo: FakeGitHubRepo): FakeGitHub {
             ],
     },
     {
+      // The app's installation on the repository (app JWT) and the repository itself (API-created runs).
+      method: 'GET',
+      pattern: new RegExp(`^${base}/installation$`),
+      reply: () => [200, { id: repo.installationId, account: { login: repo.owner }, app_id: 1 }],
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${base}$`),
+      reply: () => [
+        200,
+        {
+          name: repo.name,
+          full_name: `${repo.owner}/${repo.name}`,
+          owner: { login: repo.owner, type: 'Organization' },
+          clone_url: `https://github.com/${repo.owner}/${repo.name}.git`,
+          html_url: `https://github.com/${repo.owner}/${repo.name}`,
+          default_branch: 'master',
+        },
+      ],
+    },
+    {
       method: 'DELETE',
       pattern: new RegExp(`^${base}/issues/(\\d+)/labels/([^/]+)$`),
       reply: (match) => {
@@ -153,6 +174,7 @@ export function createFakeGitHub(repo: FakeGitHubRepo): FakeGitHub {
       reply: (match) => {
         const username = decodeURIComponent(match[1] ?? '');
         const role = repo.roles[username] ?? 'none';
+        if (role === '404') return notFound;
         const permission = role === 'maintain' ? 'write' : role === 'triage' ? 'read' : role;
         return [200, { permission, role_name: role, user: { login: username, type: 'User' } }];
       },
@@ -338,7 +360,9 @@ export function createFakeGitHub(repo: FakeGitHubRepo): FakeGitHub {
       reply: (match, _url, body) => {
         const pr = pulls.find((p) => p.number === Number(match[1]));
         if (!pr) return notFound;
-        Object.assign(pr, body);
+        // `base` is a branch name in the request and an object in the PR.
+        const { base: newBase, ...rest } = body ?? {};
+        Object.assign(pr, rest, typeof newBase === 'string' ? { base: { ref: newBase } } : {});
         return [200, pr];
       },
     },

@@ -5,14 +5,7 @@ import path from 'node:path';
 import { NonRetryableError } from '../../errors.ts';
 import { GitError } from '../../git/git-error.ts';
 import { runGit } from '../../git/run-git.ts';
-import {
-  applyPatch,
-  cloneRepository,
-  commitAll,
-  createBranch,
-  diffWorkingTree,
-  headSha,
-} from '../../git/workspace.ts';
+import { applyPatch, commitAll, createBranch, diffWorkingTree, headSha } from '../../git/workspace.ts';
 import { phaseLabel } from '../../github/render/run-report.ts';
 import { pendingTasks } from '../../spec-kit/find-next-phase.ts';
 import { parseTasks } from '../../spec-kit/parse-tasks.ts';
@@ -24,7 +17,7 @@ import type { StepHandler } from '../step-context.ts';
 import { BOT_IDENTITY, commitMessage, commitTrailers } from './commit-spec.ts';
 import { tasksPath } from './discover.ts';
 import { loadDiscoverOutput } from './discover-output.ts';
-import { gitAuth } from './workspace-source.ts';
+import { cloneStepWorkspace, gitAuth } from './workspace-source.ts';
 
 export const applyStep: StepHandler = async (run, ctx) => {
   const discovered = await loadDiscoverOutput(ctx, run.id);
@@ -33,7 +26,8 @@ export const applyStep: StepHandler = async (run, ctx) => {
   const changedPaths = (codex.data.changedPaths as string[] | undefined) ?? [];
   const auth = await gitAuth(run, ctx);
   const dir = ctx.workspaceDir;
-  await cloneRepository({ cloneUrl: run.cloneUrl, dir, branch: discovered.sourceBranch, auth });
+  // The branch's current tip (always fetched): the patch goes on top of whatever is there now.
+  await cloneStepWorkspace(run, ctx, { branch: discovered.sourceBranch, auth });
   if (!discovered.continuing) await createBranch(dir, run.branchName);
   const parentSha = await headSha(dir);
   try {

@@ -22,7 +22,7 @@ import {
 import { resolveCodexBin } from '../../codex/resolve-codex-bin.ts';
 import { assertUserCanUse, chownTree, type RunAsUser, resolveRunAs } from '../../codex/run-as.ts';
 import { ConfigError, errorMessage, NonRetryableError } from '../../errors.ts';
-import { cloneRepository, diffWorkingTree, headSha } from '../../git/workspace.ts';
+import { diffWorkingTree, headSha } from '../../git/workspace.ts';
 import { buildCodexPrompt } from '../../spec-kit/build-codex-prompt.ts';
 import { findNextPhase, pendingTasks } from '../../spec-kit/find-next-phase.ts';
 import { parseTasks } from '../../spec-kit/parse-tasks.ts';
@@ -31,7 +31,7 @@ import type { StepContext, StepHandler } from '../step-context.ts';
 import { tasksPath } from './discover.ts';
 import { type DiscoverOutput, loadDiscoverOutput } from './discover-output.ts';
 import { describeFailure, runWorkspaceCommands } from './workspace-commands.ts';
-import { gitAuth } from './workspace-source.ts';
+import { cloneStepWorkspace, gitAuth } from './workspace-source.ts';
 
 const DESIGN_DOCS = ['spec.md', 'plan.md', 'data-model.md', 'research.md', 'contracts', 'quickstart.md'];
 
@@ -95,6 +95,18 @@ function joinParagraphs(...parts: (string | null | undefined)[]): string {
   return parts.filter((part): part is string => Boolean(part)).join('\n\n');
 }
 
+/**
+ * Codex keeps sessions and logs in CODEX_HOME: one it cannot write fails every
+ * attempt alike ("Permission denied"), so say so at once instead of retrying.
+ * Root may write anything; a home that does not exist yet Codex creates.
+ */
+async function assertWorkerCanWriteCodexHome(home: string): Promise<void> {
+  const uid = process.getuid?.();
+  const gid = process.getgid?.();
+  if (uid === undefined || gid === undefined || uid === 0 || !existsSync(home)) return;
+  await assertUserCanUse(home, { uid, gid, spec: String(uid) }, 'CODEX_HOME', { writable: true, self: true });
+}
+
 /** CODEX_RUN_AS resolved for this worker, or undefined when Codex runs as the worker's user. */
 function runAsUser(ctx: StepContext): RunAsUser | undefined {
   const spec = ctx.config.codex.runAs;
@@ -119,11 +131,14 @@ export function createCodexStep(resolveInput: CodexStepInputResolver = codexStep
     const codexBin = ctx.config.codex.bin ?? resolveCodexBin();
     const runAs = input.mode === 'local' ? runAsUser(ctx) : undefined;
     if (runAs) await assertUserCanUse(ctx.config.codex.home, runAs, 'CODEX_HOME', { writable: true });
+    else if (input.mode === 'local') await assertWorkerCanWriteCodexHome(ctx.config.codex.home);
     const childHome = path.join(ctx.workspaceDir, '..', `${path.basename(ctx.workspaceDir)}-home`);
-    await mkdir(childHome, { recursive: true });
+    const childTmp = path.join(childHome, 'tmp');
+    await mkdir(childTmp, { recursive: true });
     const env = buildCodexEnv(ctx.config.codex.childEnv, {
       codexHome: ctx.config.codex.home,
       home: childHome,
+      tmpDir: childTmp,
       passthrough: ctx.config.codex.passthrough,
     });
 
@@ -158,12 +173,9 @@ export function createCodexStep(resolveInput: CodexStepInputResolver = codexStep
       });
     }
 
-    await cloneRepository({
-      cloneUrl: run.cloneUrl,
-      dir: ctx.workspaceDir,
-      branch: discovered.sourceBranch,
-      auth,
-    });
+    // At the commit discover read (and brought up to date): from this machine's
+    // mirror without a fetch when it already holds it.
+    await cloneStepWorkspace(run, ctx, { branch: discovered.sourceBranch, at: discovered.baseSha, auth });
     const startSha = await headSha(ctx.workspaceDir);
     const relative = discovered.tasksPath ?? tasksPath(run.featureKey);
     const featureDir = path.join(ctx.workspaceDir, path.dirname(relative));

@@ -15,7 +15,29 @@ export const discoverOutput = z.object({
    * replaces it with a lease on exactly that sha. Null otherwise.
    */
   replacesSha: z.string().nullable().default(null),
+  /** The commit the run starts from (after bringing the branch up to date). */
   baseSha: z.string(),
+  /** What the run's branch is built from: the Spec Kit feature branch when it exists, else the default branch. */
+  baseBranch: z.string().nullable().default(null),
+  /**
+   * The branch the run's pull request targets: the feature branch when its own
+   * (spec) pull request is open — a stacked PR — else the default branch. Null:
+   * stored before this existed (the default branch).
+   */
+  prBase: z.string().nullable().default(null),
+  /** Whether the run's branch is the bot's own (updated from its base, its PR retargeted). Null: stored before this existed. */
+  ownsBranch: z.boolean().nullable().default(null),
+  /** How discover brought the continued branch up to date with its base before Codex, if it had to. */
+  branchUpdate: z
+    .object({
+      mode: z.enum(['merge', 'rebase']),
+      base: z.string(),
+      baseSha: z.string(),
+      before: z.string(),
+      after: z.string(),
+    })
+    .nullable()
+    .default(null),
   phase: z.object({ number: z.string().nullable(), title: z.string() }),
   taskIds: z.array(z.string()),
   /** The feature's title (tasks.md `# Tasks: …` or spec.md's first heading). */

@@ -1,18 +1,32 @@
 // discover: read specs/<feature>/tasks.md from a fresh clone and pick the
 // first phase with pending tasks; nothing left ends the run as neutral.
+// A run continuing its own branch first brings it up to date with its base
+// (merge, or rebase per .github/speckit.yml) and pushes that right away, so
+// Codex starts from the current base; it also decides the PR's base.
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../../errors.ts';
-import { cloneRepository, headSha } from '../../git/workspace.ts';
-import { parseRepository } from '../../github/octokit.ts';
-import { findLatestPullRequest } from '../../github/pull-requests.ts';
+import { NonRetryableError, SpeckitError, UserError } from '../../errors.ts';
+import { GitError } from '../../git/git-error.ts';
+import { type BranchUpdateMode, type BranchUpdateResult, updateBranch } from '../../git/update-branch.ts';
+import { headSha, pushBranch } from '../../git/workspace.ts';
+import { type Octokit, parseRepository, type Repo } from '../../github/octokit.ts';
+import { findLatestPullRequest, findOpenPullRequest } from '../../github/pull-requests.ts';
 import { loadRepoConfig } from '../../repo-config/index.ts';
 import { findNextPhase, pendingTasks } from '../../spec-kit/find-next-phase.ts';
 import { parseTasks } from '../../spec-kit/parse-tasks.ts';
 import type { Phase, TasksDocument } from '../../spec-kit/types.ts';
 import { assertHasTasks, assertTasksSize } from '../../spec-kit/validate-tasks.ts';
-import type { StepHandler } from '../step-context.ts';
-import { gitAuth, resolveSourceBranch } from './workspace-source.ts';
+import type { Run } from '../runs.ts';
+import type { StepContext, StepHandler } from '../step-context.ts';
+import { BOT_IDENTITY } from './commit-spec.ts';
+import type { DiscoverOutput } from './discover-output.ts';
+import {
+  cloneStepWorkspace,
+  gitAuth,
+  ownsBranch,
+  resolveSourceBranch,
+  type SourceBranch,
+} from './workspace-source.ts';
 
 export const SPECS_DIR = 'specs';
 
@@ -31,8 +45,17 @@ export const discoverStep: StepHandler = async (run, ctx) => {
   // afresh from the base instead of building on the old commits.
   const startAfresh = latestPr !== null && latestPr.state === 'closed';
   const source = await resolveSourceBranch(run, auth, { startAfresh });
-  await cloneRepository({ cloneUrl: run.cloneUrl, dir: ctx.workspaceDir, branch: source.branch, auth });
-  const baseSha = await headSha(ctx.workspaceDir);
+  const owned = ownsBranch(run, repoConfig.branchPrefix);
+  // Only the bot's own branch is brought up to date; a PR author's branch is theirs.
+  const mayUpdate =
+    source.continuing && owned && source.base.sha !== null && source.base.branch !== source.branch;
+  await cloneStepWorkspace(run, ctx, {
+    branch: source.branch,
+    auth,
+    alsoFetch: mayUpdate ? [source.base.branch] : [],
+  });
+  const update = mayUpdate ? await bringUpToDate(run, ctx, source, repoConfig.branchUpdate) : null;
+  const headAfterUpdate = await headSha(ctx.workspaceDir);
   const relative = tasksPath(run.featureKey, repoConfig.specsDir);
   const file = path.join(ctx.workspaceDir, relative);
   const text = await readTasksFile(ctx.workspaceDir, file, relative, source.branch, repoConfig.specsDir);
@@ -40,11 +63,15 @@ export const discoverStep: StepHandler = async (run, ctx) => {
   assertHasTasks(doc, relative);
   // A phase forced through the API is kept; otherwise the first with pending tasks.
   const phase = run.phaseNumber === null ? findNextPhase(doc) : forcedPhase(doc, run.phaseNumber, relative);
-  const output = {
+  const output: Omit<DiscoverOutput, 'phase' | 'taskIds'> = {
     sourceBranch: source.branch,
     continuing: source.continuing,
     replacesSha: source.replacesSha,
-    baseSha,
+    baseSha: headAfterUpdate,
+    baseBranch: source.base.branch,
+    prBase: null,
+    ownsBranch: owned,
+    branchUpdate: null,
     featureTitle: doc.title?.replace(/^Tasks:\s*/i, '').trim() || null,
     warnings: doc.warnings,
     tasksPath: relative,
@@ -63,27 +90,121 @@ export const discoverStep: StepHandler = async (run, ctx) => {
     },
   };
   if (!phase) {
+    // Nothing for Codex to do: the update is not pushed, the branch stays as it was.
+    const baseSha = update?.before ?? headAfterUpdate;
     return {
       result: {
         kind: 'finish',
         conclusion: 'neutral',
         summary: `No remaining phases: every task in \`${relative}\` on \`${source.branch}\` is done.`,
       },
-      output,
+      output: { ...output, baseSha },
       runUpdate: { baseSha },
     };
   }
+  const prBase = await pullRequestBase(octokit, repo, run, source, owned);
+  if (update) await pushUpdate(run, ctx, source, update);
   const tasks = pendingTasks(phase);
   return {
     result: { kind: 'continue' },
     output: {
       ...output,
+      prBase,
+      branchUpdate: update,
       phase: { number: phase.number, title: phase.title },
       taskIds: tasks.map((task) => task.id),
     },
-    runUpdate: { baseSha, phaseNumber: phase.number, phaseTitle: phase.title },
+    runUpdate: { baseSha: headAfterUpdate, phaseNumber: phase.number, phaseTitle: phase.title },
   };
 };
+
+type BranchUpdate = BranchUpdateResult & { mode: BranchUpdateMode; base: string };
+
+/** Merges (or rebases onto) the base in the workspace; a conflict fails the run naming the files. */
+async function bringUpToDate(
+  run: Run,
+  ctx: StepContext,
+  source: SourceBranch,
+  mode: BranchUpdateMode,
+): Promise<BranchUpdate | null> {
+  const base = source.base.branch;
+  try {
+    const result = await updateBranch(ctx.workspaceDir, {
+      branch: source.branch,
+      base,
+      mode,
+      identity: BOT_IDENTITY,
+      date: new Date(),
+      // Deepening a shallow workspace talks to the remote: a fresh token.
+      auth: await gitAuth(run, ctx),
+      signal: ctx.signal,
+    });
+    return result ? { ...result, mode, base } : null;
+  } catch (error) {
+    if (!(error instanceof GitError) || error.kind !== 'conflict') throw error;
+    const how =
+      mode === 'merge'
+        ? `merge \`${base}\` into \`${source.branch}\` yourself, resolve the conflicts and push`
+        : `rebase \`${source.branch}\` onto \`${base}\` yourself, resolve the conflicts and force-push`;
+    const what =
+      error.code === 'git_unrelated_histories'
+        ? `\`${source.branch}\` and \`${base}\` share no history`
+        : `${mode === 'merge' ? 'merging' : 'rebasing onto'} \`${base}\` conflicts in ${error.paths.map((p) => `\`${p}\``).join(', ')}`;
+    throw new NonRetryableError(
+      `\`${base}\` has commits that \`${source.branch}\` lacks, and bringing the branch up to date failed: ${what}. ` +
+        `To continue, ${how}, then run the phase again.`,
+      { code: 'branch_update_conflict', cause: error },
+    );
+  }
+}
+
+/** Pushes the updated branch with a lease on the sha discover saw, as the bot. */
+async function pushUpdate(run: Run, ctx: StepContext, source: SourceBranch, update: BranchUpdate) {
+  try {
+    await pushBranch({
+      dir: ctx.workspaceDir,
+      cloneUrl: run.cloneUrl,
+      branch: source.branch,
+      auth: await gitAuth(run, ctx),
+      expectedRemoteSha: source.sha,
+      signal: ctx.signal,
+    });
+  } catch (error) {
+    if (!(error instanceof GitError) || error.kind !== 'rejected') throw error;
+    // Someone pushed meanwhile: worth another try, which starts from their commit.
+    throw new SpeckitError(
+      `\`${source.branch}\` moved while it was being brought up to date with \`${update.base}\`; trying again.`,
+      { code: 'branch_moved', cause: error },
+    );
+  }
+  ctx.log.info(
+    {
+      branch: source.branch,
+      base: update.base,
+      mode: update.mode,
+      before: update.before,
+      after: update.after,
+    },
+    'brought the branch up to date with its base',
+  );
+}
+
+/**
+ * The pull request's base: the Spec Kit feature branch when the run builds on
+ * it and its own (spec) pull request is open — a stacked PR — else the default
+ * branch.
+ */
+async function pullRequestBase(
+  octokit: Octokit,
+  repo: Repo,
+  run: Run,
+  source: SourceBranch,
+  owned: boolean,
+): Promise<string> {
+  if (!owned || source.base.branch !== run.featureKey || source.base.sha === null) return run.defaultBranch;
+  const specPr = await findOpenPullRequest(octokit, repo, run.featureKey);
+  return specPr ? run.featureKey : run.defaultBranch;
+}
 
 function forcedPhase(doc: TasksDocument, number: string, relative: string): Phase {
   const phase = doc.phases.find((candidate) => candidate.number === number);

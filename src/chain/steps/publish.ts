@@ -15,16 +15,14 @@ import { GitError } from '../../git/git-error.ts';
 import { runGit } from '../../git/run-git.ts';
 import {
   applyPatch,
-  cloneRepository,
   commitAll,
   createBranch,
   findCommitWithTrailer,
   type GitAuth,
-  headSha,
   lsRemoteBranch,
   pushBranch,
 } from '../../git/workspace.ts';
-import { parseRepository } from '../../github/octokit.ts';
+import { type Octokit, parseRepository, type Repo, repoParams } from '../../github/octokit.ts';
 import { findOrCreatePullRequest } from '../../github/pull-requests.ts';
 import { renderBotBlock, replaceBotBlock } from '../../github/render/pull-request-body.ts';
 import { phaseLabel } from '../../github/render/run-report.ts';
@@ -33,7 +31,7 @@ import type { StepContext, StepHandler } from '../step-context.ts';
 import { runTriggerOptions } from '../trigger-options.ts';
 import { type ApplyOutput, applyOutput, BOT_IDENTITY, RUN_TRAILER } from './commit-spec.ts';
 import { type DiscoverOutput, loadDiscoverOutput } from './discover-output.ts';
-import { gitAuth, loadWarnings } from './workspace-source.ts';
+import { cloneStepWorkspace, gitAuth, loadWarnings, ownsBranch } from './workspace-source.ts';
 
 export const PR_LABEL = 'speckit';
 
@@ -68,16 +66,29 @@ export const publishStep: StepHandler = async (run, ctx) => {
       run.checkRunId === null ? null : `https://github.com/${run.repository}/runs/${run.checkRunId}`,
     dashboardUrl: ctx.config.publicUrl ? `${ctx.config.publicUrl}/runs/${run.id}` : null,
     warnings: await loadWarnings(ctx, run.id),
+    ...(discovered.tasksPath ? { tasksPath: discovered.tasksPath } : {}),
+    branchUpdate: discovered.branchUpdate,
   });
+  const base = discovered.prBase ?? run.defaultBranch;
   const pr = await findOrCreatePullRequest(octokit, repo, {
     head: run.branchName,
-    base: run.defaultBranch,
+    base,
     title: `${run.featureKey}: ${discovered.featureTitle ?? run.featureKey}`,
     body: block,
     updateBody: (current) => replaceBotBlock(current, block),
     draft: discovered.repoConfig?.draft === true || (await runTriggerOptions(ctx.prisma, run)).draft === true,
     labels: [PR_LABEL, ...(discovered.repoConfig?.labels ?? [])],
   });
+  // The bot's own PR follows the base discover chose (the spec PR was merged or
+  // closed → the default branch; it opened → the feature branch).
+  if (!pr.created && discovered.prBase !== null && (discovered.ownsBranch ?? ownsBranch(run))) {
+    await retargetPullRequest(octokit, repo, pr, discovered.prBase).catch((error: unknown) =>
+      ctx.log.warn(
+        { err: error, pr: pr.number, base: discovered.prBase },
+        'could not retarget the pull request',
+      ),
+    );
+  }
   const prResponse = path.join(ctx.artifacts.dir, 'pull-request.json');
   await writeFile(prResponse, JSON.stringify(pr.response ?? { number: pr.number, url: pr.url }, null, 2));
   await ctx.artifacts.record('gh_pr_response', prResponse);
@@ -94,6 +105,22 @@ export const publishStep: StepHandler = async (run, ctx) => {
     runUpdate: { headSha: push.sha, prNumber: pr.number, prUrl: pr.url },
   };
 };
+
+/** Changes an open PR's base branch when it differs (PATCH /repos/{owner}/{repo}/pulls/{pull_number}). */
+async function retargetPullRequest(
+  octokit: Octokit,
+  repo: Repo,
+  pr: { number: number; response: unknown },
+  base: string,
+): Promise<void> {
+  const current = (pr.response as { base?: { ref?: unknown } } | null)?.base?.ref;
+  if (typeof current !== 'string' || current === base) return;
+  await octokit.request('PATCH /repos/{owner}/{repo}/pulls/{pull_number}', {
+    ...repoParams(repo),
+    pull_number: pr.number,
+    base,
+  });
+}
 
 interface PushResult {
   sha: string;
@@ -124,7 +151,7 @@ async function pushPhaseCommit(
   if (remoteSha !== null && remoteSha !== expected) {
     // The branch moved. Maybe it holds this run's commit already (pushed,
     // then rebased by an earlier attempt); else rebase the phase onto it.
-    await cloneRepository({ cloneUrl: run.cloneUrl, dir, branch: run.branchName, auth });
+    await cloneStepWorkspace(run, ctx, { branch: run.branchName, auth });
     const ours = await findCommitWithTrailer(dir, 'HEAD', RUN_TRAILER, run.id);
     if (ours)
       return {
@@ -153,12 +180,9 @@ async function pushPhaseCommit(
       log: `rebased onto ${remoteSha}; pushed ${sha} to ${run.branchName}`,
     };
   }
-  await cloneRepository({ cloneUrl: run.cloneUrl, dir, branch: discovered.sourceBranch, auth });
-  if ((await headSha(dir)) !== commit.parentSha) {
-    // The source branch moved on since apply: rebuild on apply's parent.
-    await runGit(['fetch', '--depth=1', 'origin', commit.parentSha], { cwd: dir, auth });
-    await runGit(['checkout', '--quiet', '--detach', commit.parentSha], { cwd: dir });
-  }
+  // Rebuilt on apply's parent (even if the source branch moved on since): from
+  // this machine's mirror without a fetch when it already holds that commit.
+  await cloneStepWorkspace(run, ctx, { branch: discovered.sourceBranch, at: commit.parentSha, auth });
   if (!discovered.continuing) await createBranch(dir, run.branchName);
   const sha = await commitPatch(dir, commit, patch, 'rebuilding the phase commit');
   if (sha !== commit.commitSha) {

@@ -1,7 +1,11 @@
 // Which branch a run reads from and builds on. Issue-triggered runs continue
 // `speckit/<feature>` when it exists (earlier phases are ticked there), else
-// start from the default branch.
-import { type GitAuth, lsRemoteBranch } from '../../git/workspace.ts';
+// start from the base: the Spec Kit feature branch `<feature>` when it exists,
+// else the default branch.
+
+import { featureBranchName } from '../../git/branch-name.ts';
+import { type CloneWorkspaceOptions, cloneWorkspace } from '../../git/clone-workspace.ts';
+import { type GitAuth, lsRemoteBranches } from '../../git/workspace.ts';
 import { loadStepOutput, type Run } from '../runs.ts';
 import type { StepContext } from '../step-context.ts';
 
@@ -12,6 +16,11 @@ export interface SourceBranch {
   continuing: boolean;
   /** The run's own branch when it exists but is replaced (its PR was closed): pushed over with a lease. */
   replacesSha: string | null;
+  /**
+   * What the run's branch is built from: the Spec Kit feature branch
+   * `<feature>` when the remote has it, else the default branch.
+   */
+  base: { branch: string; sha: string | null };
 }
 
 export async function gitAuth(run: Run, ctx: StepContext): Promise<GitAuth> {
@@ -20,25 +29,68 @@ export async function gitAuth(run: Run, ctx: StepContext): Promise<GitAuth> {
 }
 
 /**
+ * Whether the run's branch is the bot's own `speckit/<feature>`, which it may
+ * update and whose pull request it may retarget; a labelled pull request's own
+ * head branch belongs to its author.
+ */
+export function ownsBranch(
+  run: Pick<Run, 'branchName' | 'featureKey' | 'defaultBranch'>,
+  branchPrefix?: string,
+): boolean {
+  if (run.branchName === run.featureKey || run.branchName === run.defaultBranch) return false;
+  try {
+    // The configured prefix names new runs' branches; `speckit/` is what runs
+    // made before a repository changed it used.
+    const names = [featureBranchName(run.featureKey)];
+    if (branchPrefix) names.push(featureBranchName(run.featureKey, branchPrefix));
+    return names.includes(run.branchName);
+  } catch {
+    return false;
+  }
+}
+
+/**
  * `speckit/<feature>` when it exists (earlier phases are ticked there); else
- * the Spec Kit feature branch `<feature>` (Spec Kit keeps a spec on its own
- * branch until it is merged); else the default branch.
+ * the base: the Spec Kit feature branch `<feature>` (Spec Kit keeps a spec on
+ * its own branch until it is merged), else the default branch. One ls-remote.
  */
 export async function resolveSourceBranch(
   run: Run,
   auth: GitAuth,
   options: { startAfresh?: boolean } = {},
 ): Promise<SourceBranch> {
-  const own = await lsRemoteBranch(run.cloneUrl, run.branchName, auth);
+  const specBranch =
+    run.featureKey !== run.defaultBranch && run.featureKey !== run.branchName ? run.featureKey : null;
+  const shas = await lsRemoteBranches(
+    run.cloneUrl,
+    [run.branchName, ...(specBranch ? [specBranch] : []), run.defaultBranch],
+    auth,
+  );
+  const own = shas.get(run.branchName) ?? null;
+  const spec = specBranch ? (shas.get(specBranch) ?? null) : null;
+  const base =
+    specBranch && spec
+      ? { branch: specBranch, sha: spec }
+      : { branch: run.defaultBranch, sha: shas.get(run.defaultBranch) ?? null };
   if (own && !options.startAfresh)
-    return { branch: run.branchName, sha: own, continuing: true, replacesSha: null };
-  const replacesSha = own;
-  if (run.featureKey !== run.defaultBranch) {
-    const specBranch = await lsRemoteBranch(run.cloneUrl, run.featureKey, auth);
-    if (specBranch) return { branch: run.featureKey, sha: specBranch, continuing: false, replacesSha };
-  }
-  const base = await lsRemoteBranch(run.cloneUrl, run.defaultBranch, auth);
-  return { branch: run.defaultBranch, sha: base, continuing: false, replacesSha };
+    return { branch: run.branchName, sha: own, continuing: true, replacesSha: null, base };
+  return { branch: base.branch, sha: base.sha, continuing: false, replacesSha: own, base };
+}
+
+/** Clones a step's workspace through the repository mirror of this machine (MIRROR_DIR). */
+export function cloneStepWorkspace(
+  run: Run,
+  ctx: StepContext,
+  options: Pick<CloneWorkspaceOptions, 'branch' | 'at' | 'alsoFetch' | 'auth'>,
+) {
+  return cloneWorkspace({
+    mirrorDir: ctx.config.mirrorDir,
+    cloneUrl: run.cloneUrl,
+    dir: ctx.workspaceDir,
+    signal: ctx.signal,
+    log: ctx.log,
+    ...options,
+  });
 }
 
 /** The tasks.md warnings discover stored (shown in the PR body and the check run). */

@@ -23,13 +23,17 @@ export interface PullRequestBodyInput {
   checkRunUrl: string | null;
   dashboardUrl: string | null;
   warnings?: readonly { line: number; message: string }[];
+  /** Where tasks.md is (the specs directory is configurable); default `specs/<feature>/tasks.md`. */
+  tasksPath?: string;
+  /** How the branch was brought up to date with its base before this phase, if it had to be. */
+  branchUpdate?: { mode: 'merge' | 'rebase'; base: string } | null;
 }
 
 /** The bot's block alone. */
 export function renderBotBlock(input: PullRequestBodyInput): string {
   const lines = [
     BOT_BLOCK_START,
-    `Implements \`specs/${input.featureKey}/tasks.md\` with Codex, one phase at a time.`,
+    `Implements \`${input.tasksPath ?? `specs/${input.featureKey}/tasks.md`}\` with Codex, one phase at a time.`,
     '',
     '### Phases',
     ...input.phases.map(
@@ -44,6 +48,15 @@ export function renderBotBlock(input: PullRequestBodyInput): string {
   if (input.unverified.length > 0) {
     lines.push('', '### Unverified', 'Left pending: the diff does not touch the files these tasks name.');
     lines.push(...input.unverified.map((task) => `- [ ] ${task.id} ${task.description}`));
+  }
+  if (input.branchUpdate) {
+    const { base, mode } = input.branchUpdate;
+    lines.push(
+      '',
+      mode === 'merge'
+        ? `Before this phase, \`${base}\` was merged into the branch to bring it up to date.`
+        : `Before this phase, the branch was rebased onto \`${base}\` to bring it up to date.`,
+    );
   }
   if (input.binaryFiles?.length)
     lines.push('', '### Binary files', ...input.binaryFiles.map((file) => `- \`${file}\``));

@@ -39,13 +39,6 @@ afterAll(async () => {
   await world?.stop();
 });
 
-async function run(feature: string) {
-  const found = await world.settled(await world.comment(`/speckit run ${feature}`));
-  if (found.status === 'failed')
-    console.log(`${feature} failed at ${found.errorStep}: ${found.errorMessage}`);
-  return found;
-}
-
 async function stepOutput(runId: string, step: string): Promise<Record<string, any>> {
   const stored = await harness.prisma.stepOutput.findUnique({ where: { runId_step: { runId, step } } });
   return (stored?.data ?? {}) as Record<string, any>;
@@ -60,11 +53,11 @@ const prCreates = (head: string) =>
 
 describe('the branch and its base', () => {
   it('merges a base that moved ahead into the branch before Codex starts', async () => {
-    expect(await run('001-demo')).toMatchObject({ status: 'succeeded', phaseNumber: '1' });
+    expect(await world.run('001-demo')).toMatchObject({ status: 'succeeded', phaseNumber: '1' });
     const phase1 = (await repo.readBranch('speckit/001-demo')) as string;
     const moved = await repo.commitFiles('master', { 'docs/news.md': 'News\n' }, 'Base moved');
 
-    const second = await run('001-demo');
+    const second = await world.run('001-demo');
     expect(second).toMatchObject({ status: 'succeeded', phaseNumber: '2' });
     const [phase2 = '', merge = ''] = (await repo.log('speckit/001-demo')).map((c) => c.sha);
     expect(await parents(phase2)).toEqual([merge]);
@@ -85,11 +78,11 @@ describe('the branch and its base', () => {
 
   it('rebases instead when .github/speckit.yml says branch_update: rebase', async () => {
     await repo.commitFiles('master', { '.github/speckit.yml': 'branch_update: rebase\n' }, 'Configure');
-    expect(await run('002-rebase')).toMatchObject({ status: 'succeeded', phaseNumber: '1' });
+    expect(await world.run('002-rebase')).toMatchObject({ status: 'succeeded', phaseNumber: '1' });
     const phase1 = (await repo.readBranch('speckit/002-rebase')) as string;
     const moved = await repo.commitFiles('master', { 'docs/more.md': 'More\n' }, 'Base moved again');
 
-    const second = await run('002-rebase');
+    const second = await world.run('002-rebase');
     expect(second).toMatchObject({ status: 'succeeded', phaseNumber: '2' });
     const [phase2 = '', rebased = ''] = (await repo.log('speckit/002-rebase')).map((c) => c.sha);
     expect(await parents(phase2)).toEqual([rebased]);
@@ -108,12 +101,12 @@ describe('the branch and its base', () => {
   });
 
   it('fails at discover naming the conflicting file, leaving the branch alone and Codex uncalled', async () => {
-    expect(await run('003-conflict')).toMatchObject({ status: 'succeeded' });
+    expect(await world.run('003-conflict')).toMatchObject({ status: 'succeeded' });
     const before = await repo.readBranch('speckit/003-conflict');
     await repo.commitFiles('master', { 'src/hello.txt': 'Hello from master\n' }, 'Conflicting change');
     const modelCalls = world.model.requests.length;
 
-    const second = await run('003-conflict');
+    const second = await world.run('003-conflict');
     expect(second).toMatchObject({ status: 'failed', conclusion: 'failure', errorStep: 'discover' });
     expect(second.errorMessage).toContain('`src/hello.txt`');
     expect(second.errorMessage).toContain('rebase `speckit/003-conflict` onto `master` yourself');
@@ -136,7 +129,7 @@ describe('the branch and its base', () => {
     };
     github.pulls.push(specPr);
 
-    const first = await run('004-stacked');
+    const first = await world.run('004-stacked');
     expect(first).toMatchObject({ status: 'succeeded', phaseNumber: '1' });
     expect(prCreates('speckit/004-stacked').map((r) => r.body.base)).toEqual(['004-stacked']);
     expect((await stepOutput(first.id, 'discover')).prBase).toBe('004-stacked');
@@ -145,7 +138,7 @@ describe('the branch and its base', () => {
     // branch up to date with the spec branch and moves the PR to master.
     const moved = await repo.commitFiles('004-stacked', { 'specs/004-stacked/notes.md': 'Notes\n' });
     specPr.state = 'closed';
-    const second = await run('004-stacked');
+    const second = await world.run('004-stacked');
     expect(second).toMatchObject({ status: 'succeeded', phaseNumber: '2' });
     expect((await stepOutput(second.id, 'discover')).branchUpdate).toMatchObject({
       base: '004-stacked',

@@ -40,13 +40,6 @@ afterAll(async () => {
   await world?.stop();
 });
 
-async function run(feature: string) {
-  const found = await world.settled(await world.comment(`/speckit run ${feature}`));
-  if (found.status === 'failed')
-    console.log(`${feature} failed at ${found.errorStep}: ${found.errorMessage}`);
-  return found;
-}
-
 const prCreates = (head: string) =>
   github.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/pulls') && r.body.head === head);
 
@@ -54,7 +47,7 @@ describe('publish', () => {
   it('re-run after its push succeeded pushes nothing again and opens one PR', async () => {
     // The first PR call fails after the push went through; pg-boss retries the step.
     github.injectFault({ method: 'POST', path: /\/pulls$/, status: 502, times: 1 });
-    const result = await run('001-demo');
+    const result = await world.run('001-demo');
     expect(result).toMatchObject({ status: 'succeeded', conclusion: 'success' });
     expect(github.faultsServed).toHaveLength(1);
     const publish = await harness.prisma.specWorkflowTaskState.findMany({
@@ -70,12 +63,12 @@ describe('publish', () => {
   });
 
   it('puts the phase commit on top of a commit that landed on the branch while Codex ran', async () => {
-    expect(await run('002-moved')).toMatchObject({ status: 'succeeded' });
+    expect(await world.run('002-moved')).toMatchObject({ status: 'succeeded' });
     beforePhase2 = async (feature) => {
       if (feature === '002-moved')
         await repo.commitFiles('speckit/002-moved', { 'notes/review.md': 'Looks good\n' });
     };
-    const second = await run('002-moved');
+    const second = await world.run('002-moved');
     expect(second).toMatchObject({ status: 'succeeded', conclusion: 'success' });
     const log = await repo.log('speckit/002-moved');
     expect(log[0]?.subject).toBe('feat(002-moved): phase 2 – User Story 1 - Farewell (Priority: P1)');
@@ -91,14 +84,14 @@ describe('publish', () => {
   });
 
   it('fails cleanly naming the file when the moved branch conflicts with the phase', async () => {
-    expect(await run('003-conflict')).toMatchObject({ status: 'succeeded' });
+    expect(await world.run('003-conflict')).toMatchObject({ status: 'succeeded' });
     const before = await repo.readBranch('speckit/003-conflict');
     beforePhase2 = async (feature) => {
       if (feature === '003-conflict') {
         await repo.commitFiles('speckit/003-conflict', { 'src/bye.txt': 'A human wrote this farewell\n' });
       }
     };
-    const second = await run('003-conflict');
+    const second = await world.run('003-conflict');
     expect(second).toMatchObject({ status: 'failed', conclusion: 'failure', errorStep: 'apply' });
     expect(second.errorMessage).toContain('src/bye.txt conflict');
     const moved = await repo.readBranch('speckit/003-conflict');

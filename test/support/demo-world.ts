@@ -20,6 +20,8 @@ export interface DemoWorld {
   comment(body: string, deliveryId?: string): Promise<string>;
   /** The run a delivery started, once it has ended. */
   settled(deliveryId: string, timeoutMs?: number): Promise<Run>;
+  /** `/speckit run <feature>` until the run ends; a failure's step and message are printed. */
+  run(feature: string): Promise<Run>;
   stop(): Promise<void>;
 }
 
@@ -68,6 +70,12 @@ export async function startDemoWorld(options: {
         });
         return run && ['succeeded', 'failed', 'cancelled'].includes(run.status) ? run : null;
       }, timeoutMs);
+    },
+    async run(feature) {
+      const found = await this.settled(await this.comment(`/speckit run ${feature}`));
+      if (found.status === 'failed')
+        console.log(`${feature} failed at ${found.errorStep}: ${found.errorMessage}`);
+      return found;
     },
     async stop() {
       await harness.stop();

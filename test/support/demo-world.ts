@@ -49,7 +49,7 @@ export async function startDemoWorld(options: {
     ...repoFileReaders(repo),
   });
   const harness = await startHarness({ modelUrl: model.url, ...(options.env ? { env: options.env } : {}) });
-  return {
+  const world: DemoWorld = {
     model,
     repo,
     github,
@@ -72,7 +72,7 @@ export async function startDemoWorld(options: {
       }, timeoutMs);
     },
     async run(feature) {
-      const found = await this.settled(await this.comment(`/speckit run ${feature}`));
+      const found = await world.settled(await world.comment(`/speckit run ${feature}`));
       if (found.status === 'failed')
         console.log(`${feature} failed at ${found.errorStep}: ${found.errorMessage}`);
       return found;
@@ -84,4 +84,5 @@ export async function startDemoWorld(options: {
       await removeTempDirs();
     },
   };
+  return world;
 }

@@ -1,5 +1,6 @@
 // What a Codex diff may not do before it is committed. Pure: the numbers come
-// from the patch text itself.
+// from git's account of the applied patch.
+import type { NumstatEntry } from '../git/git-output.ts';
 
 export interface DiffStats {
   files: string[];
@@ -22,32 +23,20 @@ export const DEFAULT_GUARDRAILS: GuardrailLimits = {
   allowWorkflowChanges: false,
 };
 
-const HEADER = /^diff --git a\/(.+?) b\/(.+)$/;
-
-/** Files, binary files, added+removed lines and size of a `git diff --binary` patch. */
-export function diffStats(patch: string): DiffStats {
-  const files: string[] = [];
-  const binaryFiles = new Set<string>();
-  let changedLines = 0;
-  let current: string | null = null;
-  let inBinary = false;
-  for (const line of patch.split('\n')) {
-    const header = HEADER.exec(line);
-    if (header) {
-      current = header[2] ?? null;
-      if (current) files.push(current);
-      inBinary = false;
-      continue;
-    }
-    if (line === 'GIT binary patch' || line.startsWith('Binary files ')) {
-      if (current) binaryFiles.add(current);
-      inBinary = true;
-      continue;
-    }
-    if (inBinary || line.startsWith('+++ ') || line.startsWith('--- ')) continue;
-    if (line.startsWith('+') || line.startsWith('-')) changedLines += 1;
-  }
-  return { files, binaryFiles: [...binaryFiles], changedLines, bytes: Buffer.byteLength(patch) };
+/**
+ * Files, binary files and added+removed lines of a diff, from git's own list
+ * of the files (`git diff --numstat -z`, see stagedChanges), and its size.
+ * Git names files exactly there; parsing `diff --git` headers instead misses
+ * the quoted ones (`"a/.github/workflows/\303\251.yml"`), which would slip
+ * past the workflow check and the limits.
+ */
+export function diffStats(changes: readonly NumstatEntry[], bytes: number): DiffStats {
+  return {
+    files: changes.map((change) => change.path),
+    binaryFiles: changes.filter((change) => change.added === null).map((change) => change.path),
+    changedLines: changes.reduce((sum, change) => sum + (change.added ?? 0) + (change.deleted ?? 0), 0),
+    bytes,
+  };
 }
 
 /** The problems that stop a commit, each saying what to do; empty when the diff may be committed. */

@@ -20,6 +20,30 @@ export function splitNul(stdout: string): string[] {
   return stdout.split('\0').filter((entry) => entry.length > 0);
 }
 
+/** One file of `git diff --numstat`: lines added and deleted, both null for a binary file. */
+export interface NumstatEntry {
+  path: string;
+  added: number | null;
+  deleted: number | null;
+}
+
+/**
+ * `git diff --numstat -z --no-renames` output: `<added>\t<deleted>\t<path>\0` per file,
+ * `-\t-\t` for a binary one. With -z the path is exactly as stored (never C-quoted), so
+ * a file name with non-ASCII bytes, quotes or tabs comes back as itself.
+ */
+export function parseNumstat(stdout: string): NumstatEntry[] {
+  const entries: NumstatEntry[] = [];
+  for (const record of splitNul(stdout)) {
+    const match = /^(-|\d+)\t(-|\d+)\t([\s\S]+)$/.exec(record);
+    if (!match?.[3]) throw new Error(`Unexpected git diff --numstat record ${JSON.stringify(record)}.`);
+    const count = (value: string | undefined) =>
+      value === undefined || value === '-' ? null : Number(value);
+    entries.push({ path: match[3], added: count(match[1]), deleted: count(match[2]) });
+  }
+  return entries;
+}
+
 const DIFF_HEADER = Buffer.from('diff --git ');
 
 /**

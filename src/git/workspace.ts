@@ -12,7 +12,9 @@ import {
   findTrailerMatch,
   hasUrlCredentials,
   invalidUtf8Sections,
+  type NumstatEntry,
   parseLsRemote,
+  parseNumstat,
   parsePushPorcelain,
   splitNul,
   trailerKeyProblem,
@@ -263,6 +265,18 @@ export async function applyPatch(dir: string, patch: string): Promise<void> {
       },
     );
   }
+}
+
+/**
+ * What the index changes against HEAD, file by file (lines added and deleted, null for
+ * binary files), as git itself names the files: after `applyPatch`, the patch's files.
+ */
+export async function stagedChanges(dir: string): Promise<NumstatEntry[]> {
+  const { stdout } = await runGit(
+    ['diff', '--cached', '--numstat', '-z', '--no-renames', '--no-relative', '--no-ext-diff', 'HEAD'],
+    { cwd: dir },
+  );
+  return parseNumstat(stdout);
 }
 
 function assertIdentity(who: string, identity: Identity): void {

@@ -1,50 +1,32 @@
 import { describe, expect, it } from 'vitest';
 import { checkGuardrails, DEFAULT_GUARDRAILS, diffStats } from '../../src/chain/guardrails.ts';
 
-const PATCH = [
-  'diff --git a/src/a.ts b/src/a.ts',
-  'index 1111111..2222222 100644',
-  '--- a/src/a.ts',
-  '+++ b/src/a.ts',
-  '@@ -1,2 +1,2 @@',
-  '-old',
-  '+new',
-  ' same',
-  'diff --git a/img/logo.png b/img/logo.png',
-  'new file mode 100644',
-  'index 0000000..3333333',
-  'GIT binary patch',
-  'literal 4',
-  'LcmZQzWMT#Y01f~L',
-  '',
-  'diff --git a/.github/workflows/ci.yml b/.github/workflows/ci.yml',
-  '--- a/.github/workflows/ci.yml',
-  '+++ b/.github/workflows/ci.yml',
-  '@@ -1 +1 @@',
-  '-on: push',
-  '+on: [push, pull_request]',
-  '',
-].join('\n');
+// What `git diff --numstat -z` reports for a text change, a binary file and a workflow.
+const CHANGES = [
+  { path: 'src/a.ts', added: 1, deleted: 1 },
+  { path: 'img/logo.png', added: null, deleted: null },
+  { path: '.github/workflows/ci.yml', added: 1, deleted: 1 },
+];
 
 describe('diffStats', () => {
-  it('counts files, binary files and changed lines, not headers or binary data', () => {
-    expect(diffStats(PATCH)).toEqual({
+  it("counts files, binary files and changed lines from git's list of the files", () => {
+    expect(diffStats(CHANGES, 1234)).toEqual({
       files: ['src/a.ts', 'img/logo.png', '.github/workflows/ci.yml'],
       binaryFiles: ['img/logo.png'],
       changedLines: 4,
-      bytes: Buffer.byteLength(PATCH),
+      bytes: 1234,
     });
   });
 });
 
 describe('checkGuardrails', () => {
   it('refuses workflow changes unless allowed, naming the files', () => {
-    const problems = checkGuardrails(diffStats(PATCH));
+    const problems = checkGuardrails(diffStats(CHANGES, 100));
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain('.github/workflows/ci.yml');
-    expect(checkGuardrails(diffStats(PATCH), { ...DEFAULT_GUARDRAILS, allowWorkflowChanges: true })).toEqual(
-      [],
-    );
+    expect(
+      checkGuardrails(diffStats(CHANGES, 100), { ...DEFAULT_GUARDRAILS, allowWorkflowChanges: true }),
+    ).toEqual([]);
   });
 
   it('refuses a diff over the line or size limit with the numbers', () => {

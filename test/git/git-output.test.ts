@@ -6,6 +6,7 @@ import {
   hasUrlCredentials,
   invalidUtf8Sections,
   parseLsRemote,
+  parseNumstat,
   parsePushPorcelain,
   trailerKeyProblem,
 } from '../../src/git/git-output.ts';
@@ -20,6 +21,16 @@ describe('git output parsing', () => {
     expect(refs.get('refs/heads/main')).toBe(A);
     expect(refs.get('refs/heads/x/refs/heads/main')).toBe(B);
     expect(parseLsRemote('').size).toBe(0);
+  });
+
+  it('reads numstat -z records, binary files as null counts and paths verbatim', () => {
+    const out = '3\t1\tsrc/a.ts\0-\t-\timg/logo.png\0' + '1\t0\t.github/workflows/é "x"\t.yml\0';
+    expect(parseNumstat(out)).toEqual([
+      { path: 'src/a.ts', added: 3, deleted: 1 },
+      { path: 'img/logo.png', added: null, deleted: null },
+      { path: '.github/workflows/é "x"\t.yml', added: 1, deleted: 0 },
+    ]);
+    expect(parseNumstat('')).toEqual([]);
   });
 
   it('spots credentials in URLs', () => {

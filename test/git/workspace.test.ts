@@ -14,6 +14,7 @@ import {
   lsRemoteBranch,
   pushBranch,
   readFileAt,
+  stagedChanges,
 } from '../../src/git/workspace.ts';
 import {
   type BareRepo,
@@ -186,6 +187,29 @@ describe('diffWorkingTree and applyPatch', () => {
     const dir = await freshClone(repo);
     await writeFiles(dir, { 'node_modules/x/index.js': 'x', '.env': 'SECRET=1\n', 'kept.txt': 'kept\n' });
     expect((await diffWorkingTree(dir)).changedPaths).toEqual(['kept.txt']);
+  });
+
+  it('names every file of an applied patch as git stores it, quoted names and binaries included', async () => {
+    const repo = await createBareRepo({ files: BASE_FILES });
+    const source = await freshClone(repo);
+    // Names git C-quotes in a patch header: a non-ASCII byte, a double quote, a tab.
+    await writeFiles(source, {
+      '.github/workflows/é.yml': 'on: push\n',
+      '.github/workflows/say "hi".yml': 'on: push\njobs: {}\n',
+      'docs/tab\there.md': 'x\n',
+      'assets/icon.bin': BINARY,
+    });
+    const { patch } = await diffWorkingTree(source);
+    expect(patch).toContain('diff --git "a/.github/workflows/\\303\\251.yml"');
+    const target = await freshClone(repo);
+    await applyPatch(target, patch);
+    const changes = await stagedChanges(target);
+    expect(changes.sort((a, b) => a.path.localeCompare(b.path))).toEqual([
+      { path: '.github/workflows/é.yml', added: 1, deleted: 0 },
+      { path: '.github/workflows/say "hi".yml', added: 2, deleted: 0 },
+      { path: 'assets/icon.bin', added: null, deleted: null },
+      { path: 'docs/tab\there.md', added: 1, deleted: 0 },
+    ]);
   });
 
   it('reproduces the tree when its patch is applied to a fresh clone', async () => {

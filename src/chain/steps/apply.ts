@@ -5,7 +5,14 @@ import path from 'node:path';
 import { NonRetryableError } from '../../errors.ts';
 import { GitError } from '../../git/git-error.ts';
 import { runGit } from '../../git/run-git.ts';
-import { applyPatch, commitAll, createBranch, diffWorkingTree, headSha } from '../../git/workspace.ts';
+import {
+  applyPatch,
+  commitAll,
+  createBranch,
+  diffWorkingTree,
+  headSha,
+  stagedChanges,
+} from '../../git/workspace.ts';
 import { phaseLabel } from '../../github/render/run-report.ts';
 import { pendingTasks } from '../../spec-kit/find-next-phase.ts';
 import { parseTasks } from '../../spec-kit/parse-tasks.ts';
@@ -43,6 +50,8 @@ export const applyStep: StepHandler = async (run, ctx) => {
     }
     throw error;
   }
+  // Codex's changes alone (before tasks.md is ticked), the files as git names them.
+  const stats = diffStats(await stagedChanges(dir), Buffer.byteLength(codex.patch));
 
   const relative = discovered.tasksPath ?? tasksPath(run.featureKey);
   const file = path.join(dir, relative);
@@ -77,7 +86,6 @@ export const applyStep: StepHandler = async (run, ctx) => {
   );
 
   const { patch } = await diffWorkingTree(dir);
-  const stats = diffStats(codex.patch);
   const limits = discovered.repoConfig;
   const problems = checkGuardrails(
     stats,

@@ -116,14 +116,16 @@ async function findMergeBase(
   const refspecs = [options.branch, options.base].map(
     (branch) => `+refs/heads/${branch}:refs/remotes/origin/${branch}`,
   );
-  for (const step of [...DEEPEN_STEPS, null]) {
-    const found = await runGit(['merge-base', 'HEAD', baseRef], { cwd: dir }).then(
-      (r) => r.stdout.trim(),
+  const mergeBase = () =>
+    runGit(['merge-base', 'HEAD', baseRef], { cwd: dir }).then(
+      (r) => r.stdout.trim() || null,
       (error: unknown) => {
         if (error instanceof GitError && error.exitCode === 1) return null;
         throw error;
       },
     );
+  for (const step of [...DEEPEN_STEPS, null]) {
+    const found = await mergeBase();
     if (found) return found;
     const shallow = (await runGit(['rev-parse', '--is-shallow-repository'], { cwd: dir })).stdout.trim();
     if (shallow !== 'true') return null;
@@ -139,5 +141,6 @@ async function findMergeBase(
       { cwd: dir, auth: options.auth, signal: options.signal },
     );
   }
-  return null;
+  // The whole history is here now: the last word on whether the two meet.
+  return mergeBase();
 }

@@ -9,6 +9,7 @@ import { cloneWorkspace } from '../../src/git/clone-workspace.ts';
 import { GitError } from '../../src/git/git-error.ts';
 import { updateBranch } from '../../src/git/update-branch.ts';
 import {
+  appendEmptyCommits,
   type BareRepo,
   createBareRepo,
   FIXTURE_IDENTITY,
@@ -127,6 +128,24 @@ describe('updateBranch', () => {
       expect(await fixtureGit(['status', '--porcelain'], dir)).toBe('');
       expect(await fixtureGit(['symbolic-ref', '--short', 'HEAD'], dir)).toBe('speckit/f');
     }
+  });
+
+  it('finds a merge base that only the full history holds, after unshallowing', async () => {
+    const repo = await createBareRepo();
+    const phase1 = await repo.commitFiles('speckit/f', { 'phase1.txt': '1\n' }, 'Phase 1', 'main');
+    // Further back than every deepening step together (100 + 400 + 1600).
+    const main = await appendEmptyCommits(repo.bareDir, 'main', 2_200);
+    const dir = await workspaceOf(repo, 1);
+    const result = await updateBranch(dir, {
+      branch: 'speckit/f',
+      base: 'main',
+      mode: 'merge',
+      identity: BOT,
+      date: DATE,
+    });
+    expect(result?.baseSha).toBe(main);
+    expect(await parentsOf(dir)).toEqual([phase1, main]);
+    expect(await fixtureGit(['rev-parse', '--is-shallow-repository'], dir)).toBe('false');
   });
 
   it('deepens a shallow workspace until the merge base is in its history', async () => {

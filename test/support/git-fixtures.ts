@@ -24,9 +24,32 @@ const fixtureEnv: Record<string, string> = {
 };
 
 /** Runs git for a fixture with a fixed, config-free environment; returns trimmed stdout. */
-export async function fixtureGit(args: readonly string[], cwd?: string): Promise<string> {
-  const { stdout } = await execa('git', [...args], { cwd, env: fixtureEnv, extendEnv: false });
+export async function fixtureGit(args: readonly string[], cwd?: string, input?: string): Promise<string> {
+  const { stdout } = await execa('git', [...args], {
+    cwd,
+    env: fixtureEnv,
+    extendEnv: false,
+    ...(input === undefined ? {} : { input }),
+  });
   return stdout;
+}
+
+/** Adds `count` empty commits on top of `branch` of a bare repository in one go (git fast-import). */
+export async function appendEmptyCommits(bareDir: string, branch: string, count: number): Promise<string> {
+  const from = await fixtureGit(['rev-parse', `refs/heads/${branch}`], bareDir);
+  const commits = Array.from({ length: count }, (_, i) => {
+    const message = `Filler ${i + 1}\n`;
+    return [
+      `commit refs/heads/${branch}`,
+      `committer ${FIXTURE_IDENTITY.name} <${FIXTURE_IDENTITY.email}> ${1_700_000_000 + i} +0000`,
+      `data ${Buffer.byteLength(message)}`,
+      message,
+      ...(i === 0 ? [`from ${from}`] : []),
+      '',
+    ].join('\n');
+  });
+  await fixtureGit(['fast-import', '--quiet'], bareDir, commits.join(''));
+  return fixtureGit(['rev-parse', `refs/heads/${branch}`], bareDir);
 }
 
 const tempDirs: string[] = [];

@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { ProbotOctokit } from 'probot';
 import { readConfig } from '../../src/config.ts';
 import { createPrismaClient, type PrismaClient } from '../../src/db/prisma.ts';
+import { REDACTION } from '../../src/logger.ts';
 import { type RunningApp, startSpeckit } from '../../src/speckit-app.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 import { FAKE_API_KEY_ENV, FAKE_MODEL, writeCodexHome } from './fake-model-server.ts';
@@ -33,6 +34,12 @@ export const TestOctokit = ProbotOctokit.defaults((options: Record<string, unkno
   throttle: { enabled: false },
 }));
 
+/** Octokit as in production, its retry plugin on (5xx retried in the request with backoff); throttle off. */
+export const RetryingTestOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
+  ...options,
+  throttle: { enabled: false },
+}));
+
 export async function startHarness(options: {
   modelUrl: string;
   env?: Record<string, string>;
@@ -40,16 +47,20 @@ export async function startHarness(options: {
   workers?: boolean;
   /** host:port of a fake GitHub Enterprise Server; default: api.github.com answered by nock. */
   githubHost?: string;
-  /** Collects every log line (at debug level) instead of discarding them. */
+  /** Collects every log line (at debug level, redacted as the app's logger does) instead of discarding them. */
   logLines?: string[];
   /** A migrated database to use instead of a fresh one on the shared server (not dropped at stop). */
   databaseUrl?: string;
+  /** The fresh database belongs to a role of its own with a password in DATABASE_URL (`database.password`). */
+  databasePassword?: boolean;
+  /** Octokit's retry plugin on, as in production (default off: failures reach the app at once). */
+  githubRetry?: boolean;
 }): Promise<Harness> {
   nock.disableNetConnect();
   nock.enableNetConnect((host) => host.startsWith('127.0.0.1') || host.startsWith('localhost'));
-  const database = options.databaseUrl
+  const database: TestDatabase = options.databaseUrl
     ? { url: options.databaseUrl, drop: async () => {} }
-    : await createTestDatabase();
+    : await createTestDatabase({ password: options.databasePassword ?? false });
   const root = await makeTempDir('speckit-e2e-');
   const codexHome = await writeCodexHome(path.join(root, 'codex-home'), options.modelUrl);
   const { privateKey } = generateKeyPairSync('rsa', {
@@ -85,9 +96,12 @@ export async function startHarness(options: {
     web: true,
     workers: options.workers ?? true,
     log: options.logLines
-      ? pino({ level: 'debug' }, { write: (line: string) => void options.logLines?.push(line) })
-      : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-    Octokit: TestOctokit,
+      ? pino(
+          { level: 'debug', redact: REDACTION },
+          { write: (line: string) => void options.logLines?.push(line) },
+        )
+      : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent', redact: REDACTION }),
+    Octokit: options.githubRetry ? RetryingTestOctokit : TestOctokit,
   });
   const prisma = createPrismaClient(database.url, { max: 2 });
   return {

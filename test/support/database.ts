@@ -9,6 +9,8 @@ const SERVER_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0
 
 export interface TestDatabase {
   url: string;
+  /** The password in `url`, when the database was made with a role of its own. */
+  password?: string;
   drop(): Promise<void>;
 }
 
@@ -22,15 +24,39 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
+/**
+ * A fresh database. With `password`, it belongs to a login role of its own
+ * whose (random) password is in the URL — a secret the tests can look for.
+ * (The test server may trust local connections and never ask for it: the
+ * app still holds it in DATABASE_URL, which is what a leak would expose.)
+ */
+export async function createTestDatabase(
+  options: { migrate?: boolean; password?: boolean } = {},
+): Promise<TestDatabase> {
   const name = `speckit_test_${randomBytes(6).toString('hex')}`;
-  await admin((client) => client.query(`CREATE DATABASE ${name}`));
+  const password = options.password ? `pw-${randomBytes(12).toString('hex')}` : undefined;
+  await admin(async (client) => {
+    if (password) {
+      await client.query(`CREATE ROLE ${name} LOGIN PASSWORD '${password}'`);
+      await client.query(`CREATE DATABASE ${name} OWNER ${name}`);
+    } else {
+      await client.query(`CREATE DATABASE ${name}`);
+    }
+  });
   const url = new URL(SERVER_URL);
   url.pathname = `/${name}`;
-  const database = {
+  if (password) {
+    url.username = name;
+    url.password = password;
+  }
+  const database: TestDatabase = {
     url: url.toString(),
+    ...(password ? { password } : {}),
     drop: () =>
-      admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}),
+      admin(async (client) => {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        if (password) await client.query(`DROP ROLE IF EXISTS ${name}`);
+      }),
   };
   if (options.migrate ?? true) await migrate(database.url);
   return database;

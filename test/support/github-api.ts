@@ -5,6 +5,7 @@
 // Two ways in: nock (in-process tests, `mockGitHub`) and a real HTTP server
 // on 127.0.0.1 for worker child processes (`startFakeGitHubServer`, reached
 // through GHE_HOST/GHE_PROTOCOL like a GitHub Enterprise Server).
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,12 +23,21 @@ export interface Fault {
   /** The error message GitHub would send (e.g. "You have exceeded a secondary rate limit"). */
   message?: string;
   headers?: Record<string, string>;
+  /**
+   * The request takes effect before the fault is answered: GitHub did the
+   * write, and the answer was lost (a 502 from a proxy after a slow write).
+   */
+  applied?: boolean;
 }
 
 export interface RecordedRequest {
   method: string;
   path: string;
   body: Body;
+  /** When it arrived (ms since the epoch). */
+  at: number;
+  /** For a served fault: the status it was answered with. */
+  status?: number;
 }
 
 export interface FakeGitHubRepo {
@@ -48,6 +58,12 @@ export interface FakeGitHubRepo {
   onRequest?: (method: string, pathWithQuery: string) => void;
   /** False once the app was uninstalled: GET /app/installations/{id} answers 404. */
   installed?: () => boolean;
+  /**
+   * `distinct`: every POST /app/installations/{id}/access_tokens issues a new
+   * token, as GitHub does (see `issuedTokens`); default `fixed`: always
+   * INSTALLATION_TOKEN (for a git server that checks one token).
+   */
+  tokens?: 'fixed' | 'distinct';
 }
 
 export interface FakeGitHub {
@@ -64,6 +80,12 @@ export interface FakeGitHub {
   injectFault(fault: Fault): void;
   /** Faults injected and answered so far. */
   faultsServed: RecordedRequest[];
+  /** Drops the faults not yet served. */
+  clearFaults(): void;
+  /** Every installation token issued, in order (one per access_tokens call). */
+  issuedTokens: string[];
+  /** Whether this request belongs to this fake's repository or installation. */
+  owns(pathWithQuery: string): boolean;
 }
 
 export const INSTALLATION_TOKEN = 'ghs_e2eInstallationToken0000000000000000';
@@ -83,6 +105,7 @@ export function createFakeGitHub(repo: FakeGitHubRepo): FakeGitHub {
   const faults: Fault[] = [];
   const faultsServed: RecordedRequest[] = [];
   const labels = new Map<number, string[]>();
+  const issuedTokens: string[] = [];
   let nextId = 1000;
   const base = `/repos/${repo.owner}/${repo.name}`;
   const notFound: Reply = [404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' }];
@@ -155,7 +178,7 @@ export function createFakeGitHub(repo: FakeGitHubRepo): FakeGitHub {
       reply: () => [
         201,
         {
-          token: INSTALLATION_TOKEN,
+          token: issueToken(),
           expires_at: new Date(Date.now() + 3_600_000).toISOString(),
           permissions: {
             checks: 'write',
@@ -368,6 +391,21 @@ export function createFakeGitHub(repo: FakeGitHubRepo): FakeGitHub {
     },
   ];
 
+  function issueToken(): string {
+    const token =
+      repo.tokens === 'distinct' ? `ghs_${randomBytes(18).toString('hex').slice(0, 36)}` : INSTALLATION_TOKEN;
+    issuedTokens.push(token);
+    return token;
+  }
+
+  const route = (method: string, url: URL) => {
+    for (const candidate of routes) {
+      const match = candidate.method === method ? url.pathname.match(candidate.pattern) : null;
+      if (match) return { route: candidate, match };
+    }
+    return null;
+  };
+
   return {
     requests,
     unmatched,
@@ -376,29 +414,44 @@ export function createFakeGitHub(repo: FakeGitHubRepo): FakeGitHub {
     comments,
     labels,
     faultsServed,
+    issuedTokens,
     injectFault(fault) {
       faults.push({ ...fault });
+    },
+    clearFaults() {
+      faults.length = 0;
+    },
+    owns(pathWithQuery) {
+      const { pathname } = new URL(pathWithQuery, 'https://api.github.com');
+      return (
+        pathname === base ||
+        pathname.startsWith(`${base}/`) ||
+        pathname === `/app/installations/${repo.installationId}` ||
+        pathname.startsWith(`/app/installations/${repo.installationId}/`)
+      );
     },
     async handle(method, pathWithQuery, body) {
       repo.onRequest?.(method, pathWithQuery);
       const url = new URL(pathWithQuery, 'https://api.github.com');
-      const recorded = { method, path: url.pathname + url.search, body };
+      const recorded: RecordedRequest = { method, path: url.pathname + url.search, body, at: Date.now() };
+      const found = route(method, url);
       const fault = faults.find((f) => f.times > 0 && f.method === method && f.path.test(url.pathname));
       if (fault) {
         fault.times -= 1;
-        faultsServed.push(recorded);
+        faultsServed.push({ ...recorded, status: fault.status });
+        if (fault.applied && found) {
+          requests.push(recorded);
+          await found.route.reply(found.match, url, body);
+        }
         return [
           fault.status,
           { message: fault.message ?? 'Server Error (injected by the test)' },
           ...(fault.headers ? [fault.headers] : []),
         ] as unknown as Reply;
       }
-      for (const route of routes) {
-        const match = route.method === method ? url.pathname.match(route.pattern) : null;
-        if (match) {
-          requests.push(recorded);
-          return route.reply(match, url, body);
-        }
+      if (found) {
+        requests.push(recorded);
+        return found.route.reply(found.match, url, body);
       }
       unmatched.push(recorded);
       return notFound;
@@ -410,24 +463,39 @@ async function readBody(text: string): Promise<Body> {
   return text ? JSON.parse(text) : undefined;
 }
 
-/** The fake, answering https://api.github.com through nock in this process. */
+/** The fakes answering through nock now: several may (one per repository and installation). */
+const mocked: FakeGitHub[] = [];
+
+/**
+ * The fake, answering https://api.github.com through nock in this process.
+ * Several fakes (other repositories, other installations) can answer at
+ * once: each takes the requests of its own repository and installation,
+ * and the first one everything else (recording what no route knows).
+ */
 export function mockGitHub(
   repo: FakeGitHubRepo,
   apiBase = 'https://api.github.com',
 ): FakeGitHub & { done(): void } {
   const fake = createFakeGitHub(repo);
+  mocked.push(fake);
+  const takes = (uri: string) => fake.owns(uri) || !mocked.some((other) => other !== fake && other.owns(uri));
   const scope = nock(apiBase).persist();
   for (const method of ['GET', 'POST', 'PATCH', 'PUT', 'DELETE']) {
     // nock 15 hands a reply function the fetch Request; a two-parameter
     // function would be taken for the callback style, so this takes one.
-    scope
-      .intercept(() => true, method)
-      .reply(async (request: Request) => {
-        const url = new URL(request.url);
-        return fake.handle(method, url.pathname + url.search, await readBody(await request.text()));
-      });
+    scope.intercept(takes, method).reply(async (request: Request) => {
+      const url = new URL(request.url);
+      return fake.handle(method, url.pathname + url.search, await readBody(await request.text()));
+    });
   }
-  return { ...fake, done: () => scope.persist(false) };
+  return {
+    ...fake,
+    done: () => {
+      const index = mocked.indexOf(fake);
+      if (index !== -1) mocked.splice(index, 1);
+      scope.persist(false);
+    },
+  };
 }
 
 /** The fake as an HTTP server on 127.0.0.1, shaped like GitHub Enterprise Server (`/api/v3`). */

@@ -2,7 +2,12 @@
 // real bare repository), and which branches the bot owns and may update.
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Run } from '../../src/chain/runs.ts';
-import { ownsBranch, resolveSourceBranch } from '../../src/chain/steps/workspace-source.ts';
+import {
+  ownsBranch,
+  previousPullRequestVerdict,
+  resolveSourceBranch,
+  startFromBase,
+} from '../../src/chain/steps/workspace-source.ts';
 import { createBareRepo, removeTempDirs } from '../support/git-fixtures.ts';
 
 afterAll(removeTempDirs);
@@ -41,7 +46,7 @@ describe('resolveSourceBranch', () => {
       replacesSha: null,
       base: { branch: '001-x', sha: spec },
     });
-    expect(await resolveSourceBranch(run, { token: 't' }, { startAfresh: true })).toEqual({
+    expect(startFromBase(await resolveSourceBranch(run, { token: 't' }))).toEqual({
       branch: '001-x',
       sha: spec,
       continuing: false,
@@ -67,5 +72,44 @@ describe('ownsBranch', () => {
     expect(ownsBranch(run('speckit/001-x'), 'bot/')).toBe(true);
     expect(ownsBranch(run('bot/001-x'))).toBe(false);
     expect(ownsBranch(run('alice/001-x'), 'bot/')).toBe(false);
+  });
+});
+
+describe('previousPullRequestVerdict', () => {
+  const TIP = 'a'.repeat(40);
+  const OLDER = 'b'.repeat(40);
+  const pr = (number: number, state: 'open' | 'closed', headSha: string | null, merged = false) => ({
+    number,
+    state,
+    merged,
+    headSha,
+  });
+
+  it('starts afresh when the newest PR was closed, merged or not, at the branch tip', () => {
+    for (const merged of [false, true]) {
+      expect(
+        previousPullRequestVerdict({ owned: true, branchSha: TIP, pulls: [pr(2, 'closed', TIP, merged)] }),
+      ).toEqual({ kind: 'start_afresh', pr: pr(2, 'closed', TIP, merged) });
+    }
+  });
+
+  it('builds on commits pushed after the PR closed, or when GitHub gave no head sha', () => {
+    for (const headSha of [OLDER, null]) {
+      expect(
+        previousPullRequestVerdict({ owned: true, branchSha: TIP, pulls: [pr(2, 'closed', headSha)] }).kind,
+      ).toBe('build_on_later_commits');
+    }
+  });
+
+  it('continues while any PR from the branch is open, not only the newest', () => {
+    const pulls = [pr(3, 'closed', TIP), pr(2, 'open', OLDER), pr(1, 'closed', OLDER)];
+    expect(previousPullRequestVerdict({ owned: true, branchSha: TIP, pulls })).toEqual({ kind: 'continue' });
+  });
+
+  it('never replaces a branch the bot does not own, one that is gone, or one without PRs', () => {
+    const closed = [pr(2, 'closed', TIP)];
+    expect(previousPullRequestVerdict({ owned: false, branchSha: TIP, pulls: closed }).kind).toBe('continue');
+    expect(previousPullRequestVerdict({ owned: true, branchSha: null, pulls: closed }).kind).toBe('continue');
+    expect(previousPullRequestVerdict({ owned: true, branchSha: TIP, pulls: [] }).kind).toBe('continue');
   });
 });

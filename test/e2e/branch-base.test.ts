@@ -6,7 +6,10 @@
 //   file, the branch is left alone and Codex is not called;
 // - the feature branch's spec PR is open → the run's PR targets the feature
 //   branch (a stacked PR); once the spec PR is closed, the PR is retargeted to
-//   the default branch.
+//   the default branch and the branch is brought up to date with that;
+// - the branch's PR was closed at its tip (rejected or merged) → the next run
+//   starts afresh from the base and replaces the branch; commits pushed after
+//   the close are built on, never discarded.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_TASKS, PHASE_1_PATCH, PHASE_2_PATCH } from '../fixtures/demo-repo.ts';
 import type { Harness } from '../support/app-harness.ts';
@@ -30,7 +33,12 @@ beforeAll(async () => {
         ? applyPatchCall(PHASE_2_PATCH)
         : applyPatchCall(PHASE_1_PATCH);
     },
-    files: { 'specs/002-rebase/tasks.md': DEMO_TASKS, 'specs/003-conflict/tasks.md': DEMO_TASKS },
+    files: Object.fromEntries(
+      ['002-rebase', '003-conflict', '005-rejected', '006-revived', '007-merged'].map((feature) => [
+        `specs/${feature}/tasks.md`,
+        DEMO_TASKS,
+      ]),
+    ),
   });
   ({ repo, github, harness } = world);
 });
@@ -134,23 +142,95 @@ describe('the branch and its base', () => {
     expect(prCreates('speckit/004-stacked').map((r) => r.body.base)).toEqual(['004-stacked']);
     expect((await stepOutput(first.id, 'discover')).prBase).toBe('004-stacked');
 
-    // The spec branch moves on, and its PR is closed: the next phase brings the
-    // branch up to date with the spec branch and moves the PR to master.
-    const moved = await repo.commitFiles('004-stacked', { 'specs/004-stacked/notes.md': 'Notes\n' });
+    // The spec branch moves on and its PR is closed, and the default branch
+    // moves too: the PR now targets master, so the next phase brings the
+    // branch up to date with master (not with the closed spec branch).
+    await repo.commitFiles('004-stacked', { 'specs/004-stacked/notes.md': 'Notes\n' });
     specPr.state = 'closed';
+    const moved = await repo.commitFiles('master', { 'docs/after-spec.md': 'After\n' }, 'Master moved');
     const second = await world.run('004-stacked');
     expect(second).toMatchObject({ status: 'succeeded', phaseNumber: '2' });
-    expect((await stepOutput(second.id, 'discover')).branchUpdate).toMatchObject({
-      base: '004-stacked',
-      baseSha: moved,
-    });
-    expect((await repo.readTree('speckit/004-stacked'))['specs/004-stacked/notes.md']?.trim()).toBe('Notes');
+    const discovered = await stepOutput(second.id, 'discover');
+    expect(discovered.prBase).toBe('master');
+    expect(discovered.branchUpdate).toMatchObject({ base: 'master', baseSha: moved });
+    const tree = await repo.readTree('speckit/004-stacked');
+    expect(tree['docs/after-spec.md']?.trim()).toBe('After');
+    expect(tree['specs/004-stacked/notes.md']).toBeUndefined();
     expect(prCreates('speckit/004-stacked')).toHaveLength(1);
     const retarget = github.requests.filter(
       (r) => r.method === 'PATCH' && r.path.endsWith(`/pulls/${first.prNumber}`) && r.body.base,
     );
     expect(retarget.map((r) => r.body.base)).toEqual(['master']);
     expect(github.pulls.find((pr) => pr.number === first.prNumber)?.base).toEqual({ ref: 'master' });
+    expect(github.unmatched).toEqual([]);
+  });
+  /** Closes the run's PR as GitHub would: at the branch's current commit, merged or not. */
+  async function closePullRequest(number: number | null, merged = false): Promise<string> {
+    const pr = github.pulls.find((candidate) => candidate.number === number);
+    const tip = (await repo.readBranch(pr.head.ref)) as string;
+    Object.assign(pr, { state: 'closed', merged_at: merged ? new Date().toISOString() : null });
+    pr.head.sha = tip;
+    return tip;
+  }
+
+  it('starts afresh from the base after its PR was closed unmerged, replacing the branch', async () => {
+    const first = await world.run('005-rejected');
+    expect(first).toMatchObject({ status: 'succeeded', phaseNumber: '1' });
+    const rejected = await closePullRequest(first.prNumber);
+    const master = (await repo.readBranch('master')) as string;
+
+    const second = await world.run('005-rejected');
+    expect(second).toMatchObject({ status: 'succeeded', phaseNumber: '1' });
+    const log = await repo.log('speckit/005-rejected');
+    expect(log[0]?.subject).toBe('feat(005-rejected): phase 1 – Setup');
+    expect(await parents(log[0]?.sha ?? '')).toEqual([master]);
+    expect(log.map((c) => c.sha)).not.toContain(rejected);
+    expect(await stepOutput(second.id, 'discover')).toMatchObject({
+      continuing: false,
+      replacesSha: rejected,
+      branchUpdate: null,
+    });
+    expect(prCreates('speckit/005-rejected')).toHaveLength(2);
+    expect(second.prNumber).not.toBe(first.prNumber);
+  });
+
+  it('builds on commits pushed after its PR was closed instead of discarding them', async () => {
+    const first = await world.run('006-revived');
+    expect(first).toMatchObject({ status: 'succeeded', phaseNumber: '1' });
+    const closedAt = await closePullRequest(first.prNumber);
+    const fix = await repo.commitFiles(
+      'speckit/006-revived',
+      { 'notes/fix.md': 'Fixed\n' },
+      'Address review',
+    );
+
+    const second = await world.run('006-revived');
+    expect(second).toMatchObject({ status: 'succeeded', phaseNumber: '2' });
+    const shas = (await repo.log('speckit/006-revived')).map((c) => c.sha);
+    expect(shas).toEqual(expect.arrayContaining([fix, closedAt]));
+    expect(await parents(shas[0] ?? '')).toEqual([fix]);
+    expect(await stepOutput(second.id, 'discover')).toMatchObject({ continuing: true, replacesSha: null });
+    expect(prCreates('speckit/006-revived')).toHaveLength(2);
+  });
+
+  it('starts a new branch from the base after its PR was merged', async () => {
+    const first = await world.run('007-merged');
+    expect(first).toMatchObject({ status: 'succeeded', phaseNumber: '1' });
+    const merged = await closePullRequest(first.prNumber, true);
+    // GitHub merged it (a fast-forward here), then master moved on.
+    await fixtureGit(['update-ref', 'refs/heads/master', merged], repo.bareDir);
+    const master = await repo.commitFiles('master', { 'docs/later.md': 'Later\n' }, 'After the merge');
+
+    const second = await world.run('007-merged');
+    expect(second).toMatchObject({ status: 'succeeded', phaseNumber: '2' });
+    const [phase2 = ''] = (await repo.log('speckit/007-merged')).map((c) => c.sha);
+    expect(await parents(phase2)).toEqual([master]);
+    expect(await stepOutput(second.id, 'discover')).toMatchObject({
+      continuing: false,
+      replacesSha: merged,
+      baseBranch: 'master',
+    });
+    expect(prCreates('speckit/007-merged')).toHaveLength(2);
     expect(github.unmatched).toEqual([]);
   });
 });

@@ -1,8 +1,10 @@
 // discover: read specs/<feature>/tasks.md from a fresh clone and pick the
 // first phase with pending tasks; nothing left ends the run as neutral.
-// A run continuing its own branch first brings it up to date with its base
-// (merge, or rebase per .github/speckit.yml) and pushes that right away, so
-// Codex starts from the current base; it also decides the PR's base.
+// It decides the PR's base first; a run continuing its own branch then brings
+// it up to date with that base (merge, or rebase per .github/speckit.yml) and
+// pushes that right away, so Codex starts from what the PR will merge into.
+// When the branch's last PR was closed at its tip, the run starts afresh
+// from the base instead (see previousPullRequestVerdict).
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { NonRetryableError, SpeckitError, UserError } from '../../errors.ts';
@@ -10,7 +12,7 @@ import { GitError } from '../../git/git-error.ts';
 import { type BranchUpdateMode, type BranchUpdateResult, updateBranch } from '../../git/update-branch.ts';
 import { headSha, pushBranch } from '../../git/workspace.ts';
 import { type Octokit, parseRepository, type Repo } from '../../github/octokit.ts';
-import { findLatestPullRequest, findOpenPullRequest } from '../../github/pull-requests.ts';
+import { findOpenPullRequest, listPullRequests } from '../../github/pull-requests.ts';
 import { loadRepoConfig } from '../../repo-config/index.ts';
 import { findNextPhase, pendingTasks } from '../../spec-kit/find-next-phase.ts';
 import { parseTasks } from '../../spec-kit/parse-tasks.ts';
@@ -24,8 +26,10 @@ import {
   cloneStepWorkspace,
   gitAuth,
   ownsBranch,
+  previousPullRequestVerdict,
   resolveSourceBranch,
   type SourceBranch,
+  startFromBase,
 } from './workspace-source.ts';
 
 export const SPECS_DIR = 'specs';
@@ -40,21 +44,34 @@ export const discoverStep: StepHandler = async (run, ctx) => {
   const repo = parseRepository(run.repository);
   // An invalid .github/speckit.yml fails the run here, naming the field and the problem.
   const repoConfig = await loadRepoConfig(octokit, repo, run.defaultBranch);
-  const latestPr = await findLatestPullRequest(octokit, repo, run.branchName);
-  // The feature's last PR was closed (merged or not) and none is open: start
-  // afresh from the base instead of building on the old commits.
-  const startAfresh = latestPr !== null && latestPr.state === 'closed';
-  const source = await resolveSourceBranch(run, auth, { startAfresh });
   const owned = ownsBranch(run, repoConfig.branchPrefix);
+  // The branch's earlier PRs decide whether the run builds on it or starts afresh.
+  const pulls = owned ? await listPullRequests(octokit, repo, run.branchName) : [];
+  const found = await resolveSourceBranch(run, auth);
+  const verdict = previousPullRequestVerdict({
+    owned,
+    branchSha: found.continuing ? found.sha : null,
+    pulls,
+  });
+  if (verdict.kind !== 'continue') {
+    ctx.log.info(
+      { branch: run.branchName, pr: verdict.pr.number, merged: verdict.pr.merged, verdict: verdict.kind },
+      verdict.kind === 'start_afresh'
+        ? 'the previous pull request was closed at the branch tip: starting afresh from the base'
+        : 'the branch has commits after its pull request was closed: building on them',
+    );
+  }
+  const source = verdict.kind === 'start_afresh' ? startFromBase(found) : found;
+  // The PR's base first: the branch is brought up to date with what it will be merged into.
+  const prBase = await pullRequestBase(octokit, repo, run, source, owned);
   // Only the bot's own branch is brought up to date; a PR author's branch is theirs.
-  const mayUpdate =
-    source.continuing && owned && source.base.sha !== null && source.base.branch !== source.branch;
+  const mayUpdate = source.continuing && owned && source.base.sha !== null && prBase !== source.branch;
   await cloneStepWorkspace(run, ctx, {
     branch: source.branch,
     auth,
-    alsoFetch: mayUpdate ? [source.base.branch] : [],
+    alsoFetch: mayUpdate ? [prBase] : [],
   });
-  const update = mayUpdate ? await bringUpToDate(run, ctx, source, repoConfig.branchUpdate) : null;
+  const update = mayUpdate ? await bringUpToDate(run, ctx, source, prBase, repoConfig.branchUpdate) : null;
   const headAfterUpdate = await headSha(ctx.workspaceDir);
   const relative = tasksPath(run.featureKey, repoConfig.specsDir);
   const file = path.join(ctx.workspaceDir, relative);
@@ -69,7 +86,7 @@ export const discoverStep: StepHandler = async (run, ctx) => {
     replacesSha: source.replacesSha,
     baseSha: headAfterUpdate,
     baseBranch: source.base.branch,
-    prBase: null,
+    prBase,
     ownsBranch: owned,
     branchUpdate: null,
     featureTitle: doc.title?.replace(/^Tasks:\s*/i, '').trim() || null,
@@ -102,14 +119,12 @@ export const discoverStep: StepHandler = async (run, ctx) => {
       runUpdate: { baseSha },
     };
   }
-  const prBase = await pullRequestBase(octokit, repo, run, source, owned);
   if (update) await pushUpdate(run, ctx, source, update);
   const tasks = pendingTasks(phase);
   return {
     result: { kind: 'continue' },
     output: {
       ...output,
-      prBase,
       branchUpdate: update,
       phase: { number: phase.number, title: phase.title },
       taskIds: tasks.map((task) => task.id),
@@ -120,14 +135,14 @@ export const discoverStep: StepHandler = async (run, ctx) => {
 
 type BranchUpdate = BranchUpdateResult & { mode: BranchUpdateMode; base: string };
 
-/** Merges (or rebases onto) the base in the workspace; a conflict fails the run naming the files. */
+/** Merges (or rebases onto) `base` in the workspace; a conflict fails the run naming the files. */
 async function bringUpToDate(
   run: Run,
   ctx: StepContext,
   source: SourceBranch,
+  base: string,
   mode: BranchUpdateMode,
 ): Promise<BranchUpdate | null> {
-  const base = source.base.branch;
   try {
     const result = await updateBranch(ctx.workspaceDir, {
       branch: source.branch,

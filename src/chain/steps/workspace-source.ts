@@ -6,6 +6,7 @@
 import { featureBranchName } from '../../git/branch-name.ts';
 import { type CloneWorkspaceOptions, cloneWorkspace } from '../../git/clone-workspace.ts';
 import { type GitAuth, lsRemoteBranches } from '../../git/workspace.ts';
+import type { PullRequestSummary } from '../../github/pull-requests.ts';
 import { loadStepOutput, type Run } from '../runs.ts';
 import type { StepContext } from '../step-context.ts';
 
@@ -54,11 +55,7 @@ export function ownsBranch(
  * the base: the Spec Kit feature branch `<feature>` (Spec Kit keeps a spec on
  * its own branch until it is merged), else the default branch. One ls-remote.
  */
-export async function resolveSourceBranch(
-  run: Run,
-  auth: GitAuth,
-  options: { startAfresh?: boolean } = {},
-): Promise<SourceBranch> {
+export async function resolveSourceBranch(run: Run, auth: GitAuth): Promise<SourceBranch> {
   const specBranch =
     run.featureKey !== run.defaultBranch && run.featureKey !== run.branchName ? run.featureKey : null;
   const shas = await lsRemoteBranches(
@@ -72,9 +69,48 @@ export async function resolveSourceBranch(
     specBranch && spec
       ? { branch: specBranch, sha: spec }
       : { branch: run.defaultBranch, sha: shas.get(run.defaultBranch) ?? null };
-  if (own && !options.startAfresh)
-    return { branch: run.branchName, sha: own, continuing: true, replacesSha: null, base };
-  return { branch: base.branch, sha: base.sha, continuing: false, replacesSha: own, base };
+  if (own) return { branch: run.branchName, sha: own, continuing: true, replacesSha: null, base };
+  return { branch: base.branch, sha: base.sha, continuing: false, replacesSha: null, base };
+}
+
+/** The run's own branch (a continuing source) set aside: the run builds from the base and replaces the branch. */
+export function startFromBase(source: SourceBranch): SourceBranch {
+  return {
+    branch: source.base.branch,
+    sha: source.base.sha,
+    continuing: false,
+    replacesSha: source.sha,
+    base: source.base,
+  };
+}
+
+/**
+ * What the feature's earlier pull requests say about its existing branch:
+ * - `continue`: no PR yet, or one is open — build on the branch;
+ * - `start_afresh`: the newest PR was closed (merged or rejected) at exactly
+ *   the branch's current commit — the next phase starts a new branch from the
+ *   base instead of building on commits that were merged or turned down;
+ * - `build_on_later_commits`: that PR was closed, but the branch got commits
+ *   since (or GitHub did not say at which commit). Someone went on working on
+ *   the branch after the review ended; replacing it would throw their work
+ *   away, so the run builds on it like on an open PR's branch (and opens a new
+ *   PR). Deleting the branch is how a person asks for a fresh start.
+ * Only the bot's own branch is ever replaced; a person's branch is theirs.
+ */
+export function previousPullRequestVerdict(input: {
+  owned: boolean;
+  /** The branch's current sha; null when it does not exist. */
+  branchSha: string | null;
+  /** The PRs from the branch, newest first. */
+  pulls: readonly PullRequestSummary[];
+}): { kind: 'continue' } | { kind: 'start_afresh' | 'build_on_later_commits'; pr: PullRequestSummary } {
+  const newest = input.pulls[0];
+  if (!input.owned || input.branchSha === null || !newest) return { kind: 'continue' };
+  if (input.pulls.some((pr) => pr.state === 'open')) return { kind: 'continue' };
+  return {
+    kind: newest.headSha === input.branchSha ? 'start_afresh' : 'build_on_later_commits',
+    pr: newest,
+  };
 }
 
 /** Clones a step's workspace through the repository mirror of this machine (MIRROR_DIR). */

@@ -56,12 +56,20 @@ const schema = z.object({
     .min(0)
     .default(1000)
     .describe(
-      "sustained pace of GitHub writes per installation and process, as GitHub's secondary rate limits ask; 0 turns pacing off (GitHub Enterprise Server without rate limits)",
+      "sustained pace of GitHub writes per installation, across all processes, as GitHub's secondary rate limits ask; 0 turns pacing off (GitHub Enterprise Server without rate limits)",
     ),
   GITHUB_WRITE_BURST: positiveInt
     .default(3)
     .describe(
       'GitHub writes that may go at once after a quiet spell (then one per GITHUB_WRITE_INTERVAL_MS)',
+    ),
+  GITHUB_NOTIFY_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(3000)
+    .describe(
+      'sustained pace of GitHub writes that notify people (new comments, pull requests) per installation, on top of GITHUB_WRITE_INTERVAL_MS; 0 paces them like other writes',
     ),
   CODEX_ENV_PASSTHROUGH: z
     .string()
@@ -209,7 +217,7 @@ export interface Config {
   apiToken: string | undefined;
   concurrency: number;
   /** Pace of GitHub writes per installation (see src/github/write-pacing.ts). */
-  githubWrites: { intervalMs: number; burst: number };
+  githubWrites: { intervalMs: number; burst: number; notifyIntervalMs: number };
   /** Codex steps of one installation running at once across all workers. */
   installationConcurrency: number;
   heartbeatSeconds: number;
@@ -312,7 +320,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     mirrorDir: path.resolve(cwd, e.MIRROR_DIR),
     apiToken: e.SPECKIT_API_TOKEN,
     concurrency: e.SPECKIT_CONCURRENCY,
-    githubWrites: Object.freeze({ intervalMs: e.GITHUB_WRITE_INTERVAL_MS, burst: e.GITHUB_WRITE_BURST }),
+    githubWrites: Object.freeze({
+      intervalMs: e.GITHUB_WRITE_INTERVAL_MS,
+      burst: e.GITHUB_WRITE_BURST,
+      notifyIntervalMs: e.GITHUB_NOTIFY_INTERVAL_MS,
+    }),
     installationConcurrency: e.SPECKIT_INSTALLATION_CONCURRENCY,
     heartbeatSeconds: e.SPECKIT_HEARTBEAT_SECONDS,
     superviseSeconds: e.SPECKIT_SUPERVISE_SECONDS,

@@ -30,6 +30,7 @@ import { createPrismaClient, type PrismaClient } from './db/prisma.ts';
 import { createGitHubAuth, createProbot } from './github/github-app.ts';
 import { withSecondaryRateLimitRetry } from './github/secondary-rate-limit.ts';
 import { withWritePacing } from './github/write-pacing.ts';
+import { createDatabaseSlots } from './github/write-slots.ts';
 import { createHttpServer } from './http-server.ts';
 import type { Logger } from './logger.ts';
 // --- issue #11 (ship it): metrics, readiness, setup page, retention ---
@@ -109,7 +110,16 @@ export async function startSpeckit(config: Config, options: StartOptions): Promi
         config,
         log,
         withGitHubMetrics(
-          withSecondaryRateLimitRetry(withWritePacing(options.Octokit ?? ProbotOctokit, config.githubWrites)),
+          withSecondaryRateLimitRetry(
+            withWritePacing(
+              options.Octokit ?? ProbotOctokit,
+              config.githubWrites,
+              // One pace per installation for all processes sharing this database.
+              createDatabaseSlots(prisma, (error) =>
+                log.warn({ err: error }, 'GitHub write pacing fell back to this process alone'),
+              ),
+            ),
+          ),
           metrics,
         ),
       )

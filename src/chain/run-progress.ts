@@ -7,6 +7,7 @@ import type { PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../db/prisma.ts';
 import type { GitHubAuth } from '../github/octokit.ts';
+import { inBackground } from '../github/write-pacing.ts';
 import { isTerminal, type RunStatus, type Step } from './chain.ts';
 import { createLatestReports } from './latest-reports.ts';
 import { continueAfterSuccess } from './next-phase.ts';
@@ -72,6 +73,8 @@ export function createRunProgress(
     const run = await loadRun(deps.prisma, runId);
     if (!run || isTerminal(run.status as RunStatus) || run.currentStep === 'finalize') return;
     if (step && run.currentStep !== step) return;
-    await reportRun(reportDeps, run);
+    // Progress reports take the GitHub write pace that is left: a run's
+    // check run, pull request and final report never wait behind them.
+    await inBackground(() => reportRun(reportDeps, run));
   }
 }

@@ -13,18 +13,24 @@ import type { StepHandler } from '../step-context.ts';
 export const intakeStep: StepHandler = async (run, ctx) => {
   const octokit = await ctx.github.octokit(Number(run.installationId));
   const repo = parseRepository(run.repository);
-  // The commit the run will build on, in the order discover chooses its source.
-  const headSha =
-    (await getBranchSha(octokit, repo, run.branchName)) ??
-    (run.featureKey === run.defaultBranch ? null : await getBranchSha(octokit, repo, run.featureKey)) ??
-    (await getBranchSha(octokit, repo, run.defaultBranch));
+  // The commit the run will build on, in the order discover chooses its source
+  // (asked for together: reads are not paced, and this is on the way to the check run).
+  const candidates = [...new Set([run.branchName, run.featureKey, run.defaultBranch])];
+  const shas = await Promise.all(candidates.map((branch) => getBranchSha(octokit, repo, branch)));
+  const headSha = shas.find((sha) => sha !== null) ?? null;
   if (!headSha) {
     throw new NonRetryableError(
       `The default branch \`${run.defaultBranch}\` of ${run.repository} was not found; push it, then run the command again.`,
     );
   }
+  // A check run can only exist already when an earlier intake attempt made it
+  // and died before storing its id; the first attempt of a run need not look.
   let checkRunId =
-    run.checkRunId === null ? await findCheckRun(octokit, repo, headSha, run.id) : Number(run.checkRunId);
+    run.checkRunId !== null
+      ? Number(run.checkRunId)
+      : ctx.attempt > 1
+        ? await findCheckRun(octokit, repo, headSha, run.id)
+        : null;
   if (checkRunId === null) {
     checkRunId = await createCheckRun(octokit, repo, {
       name: checkRunName(run.featureKey),

@@ -29,7 +29,12 @@ RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts \
 # --- runtime
 FROM node:24-bookworm-slim AS runtime
 # git for workspaces; util-linux for setpriv (CODEX_RUN_AS); ca-certificates
-# for https remotes. Two users: the app, and the one Codex runs as.
+# for https remotes. Two users: the app (`speckit`, the image's USER), and
+# `codex` for CODEX_RUN_AS. CODEX_RUN_AS needs the worker to run as root
+# (setpriv changes user), so as the image runs — non-root — Codex runs as
+# `speckit`, and the commands Codex runs can read whatever `speckit` can,
+# the App's private key file included. docs/operations.md ("Codex and the
+# App's key in the image") weighs this and shows the root + CODEX_RUN_AS set-up.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends git util-linux ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
@@ -43,16 +48,22 @@ COPY prisma ./prisma
 COPY prisma.config.ts ./
 COPY src ./src
 COPY app.yml ./
+COPY scripts/healthcheck.ts ./scripts/
 # Every directory a volume is mounted on exists here, owned by speckit: a new
 # named volume takes its owner from the image (else it is root's, and Codex
 # cannot write CODEX_HOME).
 RUN mkdir -p /app/var/workspaces /app/var/mirrors /app/var/artifacts /app/var/codex-home \
  && chown -R speckit:speckit /app/var
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 \
+# METRICS_PORT: a worker-only container (`--worker`) serves /healthz, /readyz
+# and /metrics there, so the HEALTHCHECK has something to ask in either role
+# (web processes serve them on PORT and ignore METRICS_PORT).
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 METRICS_PORT=9464 \
     WORK_DIR=/app/var/workspaces MIRROR_DIR=/app/var/mirrors ARTIFACTS_DIR=/app/var/artifacts
 USER speckit
-EXPOSE 3000
+EXPOSE 3000 9464
+# Asks /healthz on the port of the role the container runs (PORT for web,
+# METRICS_PORT for --worker), read from the speckit process's command line.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
-  CMD node -e "fetch('http://127.0.0.1:'+(process.env.METRICS_PORT||process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+  CMD ["node", "scripts/healthcheck.ts"]
 # npm start (web + workers); worker-only replicas: `node src/main.ts --worker`.
 CMD ["node", "src/main.ts"]

@@ -8,16 +8,22 @@
 // shared with a worker process, git over smart HTTP, the tree's own Codex CLI
 // against a fake model, a fake GitHub Enterprise Server API, a PR at the end.
 //
+// The stages' RUN lines run as written (`sh -c`, in the stage's directory, with
+// the base image's PATH and nothing else: no node_modules/.bin), COPY honours
+// .dockerignore, and the HEALTHCHECK command runs inside each role's
+// "container" (a PID namespace of its own, as docker gives it).
+//
 // Stand-ins, because nothing is pulled here: `npm ci` is a hard-linked copy of
 // this checkout's node_modules (installed from the same package-lock.json), and
-// `npm ci --omit=dev` is that copy pruned with `npm prune --omit=dev`. Mounted
+// `npm ci --omit=dev` is that copy pruned with `npm prune --omit=dev`;
+// `npm cache clean` is skipped (npm's cache is outside /app). Mounted
 // secrets and volumes (/run/secrets/…, /app/var/…) map to files in the tree,
 // the `postgres` host to the test server; the runtime stage's mkdir/chown run
 // on the tree with `nobody` as the image's user, and a named volume whose
 // directory the image lacks starts root-owned, as docker makes it. Web and
 // worker share one tree here (separate containers in compose): only the
 // volumes are shared there, and runs use per-run paths.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';
 import {
@@ -32,6 +38,7 @@ import {
 } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { readConfig } from '../../src/config.ts';
@@ -61,20 +68,26 @@ const NPM_CLI = [
   '/usr/lib/node_modules/npm/bin/npm-cli.js',
 ].find((file) => existsSync(file)) as string;
 
+/** The node:24 image's PATH, with this Node's directory standing in for /usr/local/bin. */
+const IMAGE_PATH = `${path.dirname(node)}:/usr/sbin:/usr/bin:/sbin:/bin`;
+
 interface Stage {
   name: string;
   copies: { from: string | null; sources: string[]; dest: string }[];
   runs: string[];
+  /** The stage's ENV instructions. */
+  env: Record<string, string>;
 }
 
-/** The Dockerfile's stages with their COPY and RUN instructions (continuations joined). */
-function readDockerfile(): { stages: Stage[]; text: string } {
+/** The Dockerfile's stages with their COPY, RUN and ENV instructions (continuations joined), and the HEALTHCHECK command. */
+function readDockerfile(): { stages: Stage[]; text: string; healthcheck: string[] | null } {
   const text = readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
   const lines = text.replace(/\\\n/g, ' ').split('\n');
   const stages: Stage[] = [];
+  let healthcheck: string[] | null = null;
   for (const line of lines) {
     const from = /^FROM\s+\S+(?:\s+AS\s+(\S+))?/i.exec(line);
-    if (from) stages.push({ name: from[1] ?? `stage${stages.length}`, copies: [], runs: [] });
+    if (from) stages.push({ name: from[1] ?? `stage${stages.length}`, copies: [], runs: [], env: {} });
     const stage = stages.at(-1);
     const copy = /^COPY\s+(?:--from=(\S+)\s+)?(.+)$/i.exec(line);
     if (stage && copy?.[2]) {
@@ -83,8 +96,36 @@ function readDockerfile(): { stages: Stage[]; text: string } {
     }
     const run = /^RUN\s+(.+)$/i.exec(line);
     if (stage && run?.[1]) stage.runs.push(run[1]);
+    const env = /^ENV\s+(.+)$/i.exec(line);
+    for (const pair of env?.[1]?.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S+)/g) ?? []) {
+      if (stage && pair[1] && pair[2]) stage.env[pair[1]] = pair[2].replace(/^"(.*)"$/, '$1');
+    }
+    // Exec form (a JSON array) or shell form, as docker runs them.
+    const check = /^HEALTHCHECK\s+(?:--\S+\s+)*CMD\s+(.+)$/i.exec(line)?.[1]?.trim();
+    if (check) healthcheck = check.startsWith('[') ? JSON.parse(check) : ['/bin/sh', '-c', check];
   }
-  return { stages, text };
+  return { stages, text, healthcheck };
+}
+
+/**
+ * Whether .dockerignore keeps `relative` (a path in the build context) out of
+ * COPY: docker's rules — patterns anchored at the context root, a match on a
+ * directory excludes what it holds, `!` re-includes, the last match wins.
+ */
+function dockerIgnored(relative: string): boolean {
+  const patterns = readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  const parts = relative.split(path.sep);
+  let ignored = false;
+  for (const pattern of patterns) {
+    const include = pattern.startsWith('!');
+    const glob = path.normalize(include ? pattern.slice(1) : pattern).replace(/^\/+|\/+$/g, '');
+    if (parts.some((_, index) => path.matchesGlob(parts.slice(0, index + 1).join('/'), glob)))
+      ignored = !include;
+  }
+  return ignored;
 }
 
 function copyInto(dir: string, sources: string[], dest: string, from = repoRoot): void {
@@ -93,7 +134,45 @@ function copyInto(dir: string, sources: string[], dest: string, from = repoRoot)
       dest.endsWith('/') || dest === '.' || dest === './'
         ? path.join(dir, dest, path.basename(source))
         : path.join(dir, dest);
-    cpSync(path.join(from, source), target, { recursive: true });
+    cpSync(path.join(from, source), target, {
+      recursive: true,
+      filter: (file) => from !== repoRoot || !dockerIgnored(path.relative(repoRoot, file)),
+    });
+  }
+}
+
+/** `npm ci` (with `--omit=dev` when `command` says so), stood in for in `dir`. */
+function installDependencies(dir: string, command: string): void {
+  execFileSync('cp', ['-al', path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules')]);
+  if (!command.includes('--omit=dev')) return;
+  execFileSync(
+    node,
+    [NPM_CLI, 'prune', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--offline'],
+    { cwd: dir, env: { PATH: IMAGE_PATH, HOME: dir }, stdio: 'pipe' },
+  );
+}
+
+/**
+ * A build stage's RUN lines, each command as written (`sh -c` in the stage's
+ * directory, with the image's PATH and the stage's ENV only), but `npm ci`
+ * (stood in for) and `npm cache clean` (npm's cache is outside /app).
+ */
+function runBuildSteps(stage: Stage, dir: string): void {
+  for (const command of stage.runs.flatMap((run) => run.split('&&')).map((part) => part.trim())) {
+    if (/^npm ci\b/.test(command)) installDependencies(dir, command);
+    else if (/^npm cache clean\b/.test(command)) continue;
+    else {
+      try {
+        execFileSync('/bin/sh', ['-c', command], {
+          cwd: dir,
+          env: { PATH: IMAGE_PATH, HOME: dir, ...stage.env },
+          stdio: 'pipe',
+        });
+      } catch (error) {
+        const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer };
+        throw new Error(`stage ${stage.name}: \`${command}\` failed:\n${stdout ?? ''}${stderr ?? ''}`);
+      }
+    }
   }
 }
 
@@ -233,17 +312,17 @@ async function waitForHttp(url: string, child: ChildProcess, output: () => strin
   }
 }
 
+/** setpriv's arguments that make the rest of a command line run as the image's user. */
+const asNobody = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--'];
+
 /** Starts `node <args>` in the tree as `nobody`, with exactly `env` (plus PATH). */
 function startAsNobody(args: string[], env: Record<string, string>) {
-  const child = spawn(
-    'setpriv',
-    ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', node, ...args],
-    {
-      cwd: app,
-      env: { PATH: `${path.dirname(node)}:/usr/bin:/bin`, HOME: home, ...env },
-      stdio: 'pipe',
-    },
-  );
+  const [setpriv = '', ...privArgs] = asNobody;
+  const child = spawn(setpriv, [...privArgs, node, ...args], {
+    cwd: app,
+    env: { PATH: `${path.dirname(node)}:/usr/bin:/bin`, HOME: home, ...env },
+    stdio: 'pipe',
+  });
   let text = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     text += chunk.toString();
@@ -253,6 +332,64 @@ function startAsNobody(args: string[], env: Record<string, string>) {
   });
   children.push(child);
   return { child, output: () => text };
+}
+
+const run = promisify(execFile);
+
+/**
+ * Starts `node <args>` as `nobody` the way docker starts a container's command:
+ * PID 1 of a PID namespace of its own (where the HEALTHCHECK looks for it),
+ * with exactly `env`. Returns the host pid of that node process.
+ */
+async function startContainer(args: string[], env: Record<string, string>) {
+  const child = spawn(
+    'unshare',
+    ['--pid', '--mount-proc', '--kill-child', '--', ...asNobody, node, ...args],
+    { cwd: app, env, stdio: 'pipe' },
+  );
+  let text = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+  });
+  children.push(child);
+  const pid = await waitFor(async () => {
+    const found = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim();
+    return found ? Number(found.split(' ')[0]) : null;
+  }, 10_000);
+  return { child, pid, output: () => text };
+}
+
+/** The Dockerfile's HEALTHCHECK command, run as docker runs it: in the container (`pid`'s namespaces), as its user, with its environment. */
+async function runHealthcheck(pid: number | null, env: Record<string, string>) {
+  const { healthcheck } = readDockerfile();
+  if (!healthcheck) throw new Error('the Dockerfile has no HEALTHCHECK');
+  const enter =
+    pid === null
+      ? ['unshare', '--pid', '--mount-proc', '--fork', '--']
+      : ['nsenter', `--target=${pid}`, '--pid', '--mount', `--wd=${app}`, '--'];
+  const [program = '', ...args] = [...enter, ...asNobody, ...healthcheck];
+  return run(program, args, { cwd: app, env, timeout: 15_000 }).then(
+    ({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }),
+    (error: { code?: number; stdout?: string; stderr?: string }) => ({
+      code: error.code ?? -1,
+      output: `${error.stdout ?? ''}${error.stderr ?? ''}`,
+    }),
+  );
+}
+
+/**
+ * A container's environment: the image's ENV under the service's, PATH and
+ * HOME as docker sets them; ports the image or service fixes are moved to free
+ * ones and the bind address to loopback (a shared test machine).
+ */
+async function containerEnv(service: Record<string, string>): Promise<Record<string, string>> {
+  const image = readDockerfile().stages.find((stage) => stage.name === 'runtime')?.env ?? {};
+  const env = mapContainerEnv({ ...image, ...service });
+  for (const name of ['PORT', 'METRICS_PORT']) if (env[name]) env[name] = String(await freePort());
+  return { ...env, HOST: '127.0.0.1', PATH: IMAGE_PATH, HOME: home };
 }
 
 let migration: Promise<string> | undefined;
@@ -284,31 +421,14 @@ beforeAll(async () => {
   mkdirSync(build);
   for (const copy of stage('build').copies) copyInto(build, copy.sources, copy.dest);
   expect(stage('build').runs.join(' ')).toMatch(/npm ci .*node scripts\/prisma-generate\.ts/);
-  execFileSync('cp', ['-al', path.join(repoRoot, 'node_modules'), path.join(build, 'node_modules')]);
-  execFileSync(node, ['scripts/prisma-generate.ts'], {
-    cwd: build,
-    env: {
-      ...process.env,
-      PATH: `${path.join(build, 'node_modules/.bin')}:${path.dirname(node)}:/usr/bin:/bin`,
-    },
-    stdio: 'pipe',
-  });
+  runBuildSteps(stage('build'), build);
 
   // --- prod-deps stage: production dependencies only.
   const prod = path.join(dir, 'prod-deps');
   mkdirSync(prod);
   for (const copy of stage('prod-deps').copies) copyInto(prod, copy.sources, copy.dest);
   expect(stage('prod-deps').runs.join(' ')).toMatch(/npm ci --omit=dev/);
-  execFileSync('cp', ['-al', path.join(repoRoot, 'node_modules'), path.join(prod, 'node_modules')]);
-  execFileSync(
-    node,
-    [NPM_CLI, 'prune', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--offline'],
-    {
-      cwd: prod,
-      env: { ...process.env, PATH: `${path.dirname(node)}:/usr/bin:/bin` },
-      stdio: 'pipe',
-    },
-  );
+  runBuildSteps(stage('prod-deps'), prod);
 
   // --- runtime stage.
   app = path.join(dir, 'app');
@@ -370,12 +490,12 @@ describe('the container image, built from its recipe', () => {
     expect(existsSync(path.join(app, 'node_modules/@openai/codex-linux-x64'))).toBe(true);
   });
 
-  it('declares a non-root user, a HEALTHCHECK on /healthz and one image for both roles', () => {
+  it('declares a non-root user, a HEALTHCHECK and one image for both roles', () => {
     const { text } = readDockerfile();
     expect(text).toMatch(/^FROM node:24-bookworm-slim AS runtime$/m);
     expect(text).toMatch(/apt-get install .*\bgit\b/);
     expect(text).toMatch(/^USER speckit$/m);
-    expect(text).toMatch(/^HEALTHCHECK [^\n]*\\\n[^\n]*\/healthz/m);
+    expect(text).toMatch(/^HEALTHCHECK /m);
     expect(text).toMatch(/^CMD \["node", "src\/main\.ts"\]$/m);
   });
 
@@ -430,6 +550,34 @@ describe('the container image, built from its recipe', () => {
       expect(exitCode, output()).toBe(0);
     }
   }, 180_000);
+
+  it('HEALTHCHECK passes in a web container and in a worker-only container without METRICS_PORT', async () => {
+    await migrateOnce();
+    // `docker run <image> node src/main.ts --worker` with the worker's variables but no METRICS_PORT.
+    const { METRICS_PORT: _unset, ...workerVariables } = composeEnv('worker');
+    const roles = [
+      { name: 'web', args: ['src/main.ts'], env: await containerEnv(composeEnv('web')) },
+      { name: 'worker', args: ['src/main.ts', '--worker'], env: await containerEnv(workerVariables) },
+    ];
+    const worker = roles[1]?.env as Record<string, string>;
+    expect(worker.METRICS_PORT, 'the image gives worker-only containers a METRICS_PORT').toBeDefined();
+    for (const role of roles) {
+      const container = await startContainer(role.args, role.env);
+      const port = role.name === 'web' ? role.env.PORT : role.env.METRICS_PORT;
+      await waitForHttp(`http://127.0.0.1:${port}/healthz`, container.child, container.output);
+      const check = await runHealthcheck(container.pid, role.env);
+      console.log(`${role.name}: HEALTHCHECK exit ${check.code} ${check.output.trim()}`);
+      expect(check, container.output()).toEqual({ code: 0, output: '' });
+      process.kill(container.pid, 'SIGTERM');
+      const [exitCode] = await once(container.child, 'exit');
+      expect(exitCode, container.output()).toBe(0);
+    }
+    // A container whose app is not running is unhealthy, and says why.
+    const empty = await runHealthcheck(null, worker);
+    console.log(`no app: HEALTHCHECK exit ${empty.code} ${empty.output.trim()}`);
+    expect(empty.code).toBe(1);
+    expect(empty.output).toContain('no speckit process');
+  }, 120_000);
 
   it('completes a run in the tree: a signed issue_comment to a PR, web and worker as compose starts them', async () => {
     const began = performance.now();

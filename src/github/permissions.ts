@@ -2,6 +2,7 @@
 // plan, status and help are open to anyone who can comment.
 import type { CommandName } from '../commands/parse-command.ts';
 import { COMMAND_ACCESS } from '../commands/parse-command.ts';
+import { UserError } from '../errors.ts';
 import { isNotFound, type Octokit, type Repo, repoParams } from './octokit.ts';
 
 const ALLOWED_ROLES = new Set(['admin', 'maintain', 'write']);
@@ -34,8 +35,25 @@ export function needsWriteAccess(command: CommandName): boolean {
 }
 
 /**
+ * GitHub's answer when the installation lacks a permission the request needs:
+ * 403 "Resource not accessible by integration", naming the permission it
+ * would take in `x-accepted-github-permissions` (a rate limit is a 403 too).
+ */
+function isMissingPermission(error: unknown): boolean {
+  const e = error as { status?: number; message?: string; response?: { headers?: Record<string, string> } };
+  return (
+    e?.status === 403 &&
+    (/resource not accessible by integration/i.test(e.message ?? '') ||
+      /members=/.test(e.response?.headers?.['x-accepted-github-permissions'] ?? ''))
+  );
+}
+
+/**
  * Whether `username` is one of `allowed` (logins, or `org/team` slugs checked
  * through team membership). An empty list allows everyone with write access.
+ * Team membership needs the App's opt-in organization permission Members: read;
+ * without it no team entry can be checked, and a UserError says how to grant
+ * it (unless another entry already lets the user in).
  */
 export async function isAllowedRunner(
   octokit: Octokit,
@@ -45,6 +63,7 @@ export async function isAllowedRunner(
   if (allowed.length === 0) return true;
   const login = username.toLowerCase();
   if (allowed.some((entry) => !entry.includes('/') && entry.toLowerCase() === login)) return true;
+  const unreadable: string[] = [];
   for (const entry of allowed) {
     const [org, team] = entry.split('/');
     if (!org || !team) continue;
@@ -56,9 +75,20 @@ export async function isAllowedRunner(
       });
       if (data.state === 'active') return true;
     } catch (error) {
+      if (isMissingPermission(error)) unreadable.push(entry);
       // 404: not a member (or the team is not visible to the app).
-      if ((error as { status?: number }).status !== 404) throw error;
+      else if ((error as { status?: number }).status !== 404) throw error;
     }
+  }
+  if (unreadable.length > 0) {
+    throw new UserError(
+      `\`allowed_runners\` in \`.github/speckit.yml\` lists ${unreadable.map((entry) => `\`${entry}\``).join(', ')}, ` +
+        'but this installation of the App cannot read team membership: `org/team` entries need the ' +
+        "App's organization permission **Members: read**. An organization owner can add it in the App's " +
+        'settings (Permissions → Organization permissions → Members: read; see the speckit-bot README, ' +
+        '"Register the GitHub App") and approve the change on the installation, or list logins instead of teams.',
+      { code: 'allowed_runners_members_permission' },
+    );
   }
   return false;
 }

@@ -105,7 +105,6 @@ describe('a worker killed in the middle of the Codex step', () => {
     ]);
     expect(codexAttempts[0]?.payload).toMatchObject({ error_code: 'worker_lost' });
     const takeoverMs = (codexAttempts[1]?.startedAt?.getTime() ?? 0) - killedAt;
-    console.log(`takeover: ${takeoverMs} ms after SIGKILL (heartbeat 10 s, supervise 1 s)`);
     expect(takeoverMs).toBeLessThan(120_000);
 
     // Exactly once: one commit on the branch, one PR request, one check run completed, one comment.
@@ -120,7 +119,26 @@ describe('a worker killed in the middle of the Codex step', () => {
       expect(checkRun).toMatchObject({ status: 'completed', conclusion: 'success', external_id: run.id });
     }
     expect(checkRuns[1]?.head_sha).toBe(run.headSha);
+    // The progress comment is final, and no attempt of the run is left running.
     expect(github.comments.size).toBe(1);
+    const comment = github.comments.get(Number(run.progressCommentId))?.body as string;
+    expect(comment).toContain('is done');
+    // Final: no status line or step still waiting or working. (Finalize renders the
+    // report while its own attempt runs, so its row may still read running.)
+    expect(comment).not.toMatch(/\*\*(Working|Queued|Cancelling)\*\*/);
+    expect(
+      comment.split('\n').filter((line) => /⏳|🔄/.test(line) && !/^- \[ \] finalize/.test(line)),
+    ).toEqual([]);
+    const attempts = await harness.prisma.specWorkflowTaskState.findMany({
+      where: { runId: run.id },
+      orderBy: { id: 'asc' },
+    });
+    console.log(
+      `injected: SIGKILL of the worker mid-Codex; observed: run ${run.status}, takeover after ${takeoverMs} ms, ` +
+        `${checkRuns.filter((c) => c.status === 'completed').length}/${checkRuns.length} check runs completed, ` +
+        `comment final: ${comment.includes('is done')}, attempts ${attempts.map((a) => `${a.taskName}#${a.attempt}:${a.status}`).join(' ')}`,
+    );
+    expect(attempts.filter((a) => a.status === 'running')).toEqual([]);
     expect(github.unmatched).toEqual([]);
     expect(findProcesses('codex', 'exec', harness.root)).toEqual([]);
   }, 180_000);

@@ -2,7 +2,8 @@
 // - artifacts older than ARTIFACT_RETENTION_DAYS: their files and rows;
 // - workspaces of runs finished more than WORKSPACE_RETENTION_HOURS ago
 //   (failed attempts keep theirs for inspection until then);
-// - webhook_delivery rows older than WEBHOOK_DELIVERY_RETENTION_DAYS;
+// - webhook_delivery rows older than WEBHOOK_DELIVERY_RETENTION_DAYS that
+//   started no run (a run's delivery holds its trigger options);
 // - git mirrors (MIRROR_DIR) no run used for MIRROR_IDLE_DAYS.
 // Runs, their attempts and step outputs stay: they are the history.
 // Workspaces and mirrors live on each worker's own disk, so besides the
@@ -182,10 +183,22 @@ export async function deleteUnusedMirrors(
   return removed;
 }
 
+/**
+ * webhook_delivery rows older than the cutoff that no run was started from.
+ * A run's delivery holds its trigger options (--draft, --cloud, --all, a
+ * labelled PR's branch: runTriggerOptions), which a retry of a failed run and
+ * the check run's Re-run / Next phase / Run all buttons read again however late
+ * they come, so it stays as long as its run (runs always stay; the rows are
+ * small). What goes: deliveries that started nothing — plan, status and help
+ * commands, refused triggers, the app's own comments, redelivery guards.
+ */
 export async function deleteOldDeliveries(deps: RetentionDeps): Promise<number> {
   const now = deps.now?.() ?? new Date();
   const cutoff = new Date(now.getTime() - deps.config.retention.deliveryDays * DAY_MS);
-  const { count } = await deps.prisma.webhookDelivery.deleteMany({ where: { receivedAt: { lt: cutoff } } });
+  const count = await deps.prisma.$executeRaw`
+    DELETE FROM webhook_delivery d
+     WHERE d.received_at < ${cutoff}
+       AND NOT EXISTS (SELECT 1 FROM spec_workflow_run r WHERE r.trigger_delivery_id = d.id)`;
   deps.metrics?.retentionDeleted('webhook_delivery', count);
   return count;
 }

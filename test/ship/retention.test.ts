@@ -1,10 +1,12 @@
 // Retention on a real database and a real pg-boss: old artifacts (rows and
 // files) go, recent ones stay; workspaces of finished runs go, those of
-// active runs stay; old webhook deliveries go; runs stay.
+// active runs stay; old webhook deliveries go, except those runs were started
+// from (their trigger options); runs stay.
 import { mkdir, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { PgBoss } from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTriggerOptions } from '../../src/chain/trigger-options.ts';
 import { readConfig } from '../../src/config.ts';
 import type { PrismaClient } from '../../src/db/prisma.ts';
 import { createMetrics } from '../../src/metrics/metrics.ts';
@@ -140,6 +142,63 @@ describe('the retention job', () => {
       webhookDeliveries: 0,
     });
     expect((await readdir(config.workDir)).sort()).toEqual([active.id, 'lost+found'].sort());
+  });
+
+  it('keeps the deliveries runs were started from, so a late retry or Next phase keeps --draft, --cloud and --all', async () => {
+    const config = readConfig({ WORK_DIR: 'w3', ARTIFACTS_DIR: 'a3' }, root);
+    const now = new Date();
+    const fortyDaysAgo = new Date(now.getTime() - 40 * DAY);
+    const asked = {
+      kind: 'comment',
+      body: '/speckit run f --all --draft --cloud',
+      draft: true,
+      all: true,
+      codexMode: 'cloud',
+    };
+    await prisma.webhookDelivery.createMany({
+      data: [
+        { id: 'failed-run-trigger', event: 'issue_comment', trigger: asked, receivedAt: fortyDaysAgo },
+        { id: 'succeeded-run-trigger', event: 'issue_comment', trigger: asked, receivedAt: fortyDaysAgo },
+        {
+          id: 'plan-command',
+          event: 'issue_comment',
+          trigger: { kind: 'comment' },
+          receivedAt: fortyDaysAgo,
+        },
+      ],
+    });
+    const runs = [];
+    for (const [status, delivery] of [
+      ['failed', 'failed-run-trigger'],
+      ['succeeded', 'succeeded-run-trigger'],
+    ] as const) {
+      const run = await insertRun(prisma, {
+        status,
+        currentStep: status === 'failed' ? 'codex' : 'finalize',
+      });
+      runs.push(
+        await prisma.specWorkflowRun.update({
+          where: { id: run.id },
+          data: { triggerDeliveryId: delivery, createdAt: fortyDaysAgo, finishedAt: fortyDaysAgo },
+        }),
+      );
+    }
+
+    expect((await runRetention({ prisma, config })).webhookDeliveries).toBe(1);
+    const kept = await prisma.webhookDelivery.findMany({
+      where: { id: { not: 'new-delivery' } },
+      orderBy: { id: 'asc' },
+    });
+    expect(kept.map((d) => d.id)).toEqual(['failed-run-trigger', 'succeeded-run-trigger']);
+    // What a retry of the failed run and the succeeded run's Next phase button read back.
+    for (const run of runs) {
+      expect(await runTriggerOptions(prisma, run)).toEqual({
+        codexMode: 'cloud',
+        draft: true,
+        all: true,
+        headBranch: null,
+      });
+    }
   });
 
   it('is a pg-boss schedule that runs the pass when its job arrives', async () => {

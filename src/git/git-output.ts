@@ -146,3 +146,13 @@ export function parsePushPorcelain(stdout: string, ref: string): PushRefStatus |
   }
   return null;
 }
+
+/** The `remote: …` lines of git's stderr (what the server said), joined. */
+export function remoteMessages(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((line) => line.startsWith('remote: '))
+    .map((line) => line.slice('remote: '.length).trim())
+    .filter(Boolean)
+    .join(' ');
+}

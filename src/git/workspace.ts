@@ -16,10 +16,12 @@ import {
   parseLsRemote,
   parseNumstat,
   parsePushPorcelain,
+  remoteMessages,
   splitNul,
   trailerKeyProblem,
 } from './git-output.ts';
 import { type GitAuth, runGit, runGitBytes } from './run-git.ts';
+import { redact, tokenSecrets } from './secrets.ts';
 
 export type { GitAuth } from './run-git.ts';
 
@@ -406,7 +408,9 @@ export async function findCommitWithTrailer(
  * points at HEAD it returns `pushed: false`. With `expectedRemoteSha` the push is
  * `--force-with-lease=<branch>:<expected>` (null: the branch must not exist yet) and a
  * remote that moved elsewhere throws GitError `git_push_rejected`; without it only a
- * fast-forward is pushed.
+ * fast-forward is pushed. A remote that refuses the push itself (a hook, a policy)
+ * throws GitError `git_push_remote_rejected` with its reason. `output` is what git
+ * printed (porcelain status and the remote's messages), redacted.
  */
 export async function pushBranch(opts: {
   dir: string;
@@ -415,7 +419,7 @@ export async function pushBranch(opts: {
   auth?: GitAuth;
   expectedRemoteSha?: string | null;
   signal?: AbortSignal;
-}): Promise<{ pushed: boolean; remoteSha: string }> {
+}): Promise<{ pushed: boolean; remoteSha: string; output: string }> {
   assertRemoteUrl(opts.cloneUrl);
   assertBranchName(opts.branch);
   const ref = `refs/heads/${opts.branch}`;
@@ -425,8 +429,9 @@ export async function pushBranch(opts: {
   }
   const head = await headSha(opts.dir);
   const lease = expected === undefined ? [] : [`--force-with-lease=${ref}:${expected ?? ''}`];
+  const secrets = opts.auth ? tokenSecrets(opts.auth.token) : [];
   try {
-    const { stdout } = await runGit(
+    const { stdout, stderr } = await runGit(
       [
         'push',
         '--porcelain',
@@ -439,28 +444,36 @@ export async function pushBranch(opts: {
       { cwd: opts.dir, auth: opts.auth, signal: opts.signal },
     );
     const status = parsePushPorcelain(stdout, ref);
-    return { pushed: status?.flag !== '=', remoteSha: head };
+    return { pushed: status?.flag !== '=', remoteSha: head, output: redact(stdout + stderr, secrets) };
   } catch (error) {
     if (!(error instanceof GitError)) throw error;
     const status = parsePushPorcelain(error.stdout, ref);
     if (status?.flag !== '!') throw error;
+    const details = {
+      kind: 'rejected' as const,
+      args: error.args,
+      exitCode: error.exitCode,
+      stdout: error.stdout,
+      stderr: error.stderr,
+      cause: error,
+    };
+    if (status.summary.startsWith('[remote rejected]')) {
+      const said = remoteMessages(error.stderr);
+      throw new GitError(
+        `The remote refused the push of ${opts.branch} (${status.summary})${said ? `: ${said}` : ''}. ` +
+          'Nothing was changed on the remote; fix what it names, then retry.',
+        { ...details, code: 'git_push_remote_rejected' },
+      );
+    }
     // Rejected: fine if an earlier attempt already pushed exactly this commit.
     const remote = await lsRemoteBranch(opts.cloneUrl, opts.branch, opts.auth);
-    if (remote === head) return { pushed: false, remoteSha: head };
+    if (remote === head) return { pushed: false, remoteSha: head, output: `${error.stdout}${error.stderr}` };
     const expectation =
       expected === undefined ? 'a fast-forward' : expected === null ? 'no branch yet' : `it at ${expected}`;
     throw new GitError(
       `Pushing ${opts.branch} was rejected (${status.summary}): the remote branch is at ${remote ?? 'nothing'} ` +
         `but we expected ${expectation}. Someone else changed the branch; re-run the phase to build on it.`,
-      {
-        kind: 'rejected',
-        code: 'git_push_rejected',
-        args: error.args,
-        exitCode: error.exitCode,
-        stdout: error.stdout,
-        stderr: error.stderr,
-        cause: error,
-      },
+      { ...details, code: 'git_push_rejected' },
     );
   }
 }

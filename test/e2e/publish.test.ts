@@ -1,15 +1,29 @@
 // Publish is safe to repeat and never overwrites someone else's work:
 // - re-run after its push succeeded → no second commit, no second PR;
 // - the branch moved while Codex ran → the phase commit is rebased on top;
-// - the move conflicts with the phase → the run fails naming the file.
+// - the move conflicts with the phase → the run fails naming the file;
+// - the branch moved after apply committed, right before publish pushes →
+//   publish rebases the phase commit onto it, or fails naming the conflict
+//   and keeps the phase patch;
+// - GitHub refuses a workflow change for want of the Workflows permission →
+//   the run fails saying which permission; the push log keeps git's output.
+import { existsSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_TASKS, PHASE_1_PATCH, PHASE_2_PATCH } from '../fixtures/demo-repo.ts';
 import type { Harness } from '../support/app-harness.ts';
 import { type DemoWorld, startDemoWorld } from '../support/demo-world.ts';
 import { applyPatchCall, finalMessage, isToolFollowUp } from '../support/fake-model-server.ts';
-import type { BareRepo } from '../support/git-fixtures.ts';
+import { type BareRepo, commitFilesNow, fixtureGit, refuseWorkflowPushes } from '../support/git-fixtures.ts';
 
-const FEATURES = ['001-demo', '002-moved', '003-conflict'];
+const FEATURES = ['001-demo', '002-moved', '003-conflict', '004-late', '005-late-conflict', '006-workflow'];
+
+/** Codex adds a CI workflow with phase 1 (allowed by this repository's .github/speckit.yml). */
+const WORKFLOW_PATCH = PHASE_1_PATCH.replace(
+  '*** End Patch',
+  '*** Add File: .github/workflows/ci.yml\n+on: push\n*** End Patch',
+);
 
 let world: DemoWorld;
 let repo: BareRepo;
@@ -17,6 +31,45 @@ let github: DemoWorld['github'];
 let harness: Harness;
 /** Runs before the model answers a phase-2 request (the "while Codex runs" moment). */
 let beforePhase2: (feature: string) => Promise<void> = async () => {};
+/**
+ * Runs once, synchronously, when the next publish step asks for its first
+ * installation token — after apply committed, before publish reads the branch.
+ */
+let atPublish: (() => void) | null = null;
+/** Installation tokens asked for since the armed publish started. */
+let publishTokens = 0;
+const publishing = new Set<string>();
+
+/** Runs whose publish step has begun (its artifact directory exists). */
+function publishStarted(): string[] {
+  const root = harness.env.ARTIFACTS_DIR ?? '';
+  if (!existsSync(root)) return [];
+  return readdirSync(root).filter((run) => existsSync(path.join(root, run, 'publish-1')));
+}
+
+function onGitHubRequest(method: string, p: string): void {
+  if (method !== 'POST' || !p.endsWith('/access_tokens')) return;
+  publishTokens += 1;
+  if (!atPublish || publishStarted().every((run) => publishing.has(run))) return;
+  const hook = atPublish;
+  atPublish = null;
+  publishTokens = 1;
+  hook();
+}
+
+/** Arms `hook` for the next run's publish step. */
+function whenPublishStarts(hook: () => void): void {
+  for (const run of publishStarted()) publishing.add(run);
+  atPublish = hook;
+}
+
+async function artifactText(runId: string, artifactType: string): Promise<string> {
+  const artifact = await harness.prisma.workflowArtifact.findFirstOrThrow({ where: { runId, artifactType } });
+  return readFile(path.join(harness.env.ARTIFACTS_DIR ?? '', artifact.path), 'utf8');
+}
+
+const parents = async (sha: string) =>
+  (await fixtureGit(['rev-list', '--parents', '-n', '1', sha], repo.bareDir)).split(' ').slice(1);
 
 beforeAll(async () => {
   world = await startDemoWorld({
@@ -29,11 +82,17 @@ beforeAll(async () => {
         await beforePhase2(feature);
         return applyPatchCall(PHASE_2_PATCH);
       }
-      return applyPatchCall(PHASE_1_PATCH);
+      return applyPatchCall(feature === '006-workflow' ? WORKFLOW_PATCH : PHASE_1_PATCH);
     },
-    files: Object.fromEntries(FEATURES.slice(1).map((feature) => [`specs/${feature}/tasks.md`, DEMO_TASKS])),
+    files: {
+      ...Object.fromEntries(FEATURES.slice(1).map((feature) => [`specs/${feature}/tasks.md`, DEMO_TASKS])),
+      '.github/speckit.yml': 'allow_workflow_changes: true\n',
+    },
+    onGitHubRequest,
   });
   ({ repo, github, harness } = world);
+  // GitHub's answer to an App without the Workflows permission.
+  await refuseWorkflowPushes(repo.bareDir);
 });
 
 afterAll(async () => {
@@ -104,5 +163,68 @@ describe('publish', () => {
       where: { runId_step: { runId: second.id, step: 'codex' } },
     });
     expect(patch?.patch).toContain('src/bye.txt');
+  });
+
+  it('rebases the phase commit onto a commit that landed after apply, right before the push', async () => {
+    expect(await world.run('004-late')).toMatchObject({ status: 'succeeded' });
+    let late = '';
+    whenPublishStarts(() => {
+      late = commitFilesNow(repo.bareDir, 'speckit/004-late', { 'notes/late.md': 'Late review\n' }, 'Late');
+    });
+    const second = await world.run('004-late');
+    expect(second).toMatchObject({ status: 'succeeded', conclusion: 'success' });
+    expect(late).toMatch(/^[0-9a-f]{40}$/);
+    const [phase2] = await repo.log('speckit/004-late');
+    expect(phase2?.subject).toBe('feat(004-late): phase 2 – User Story 1 - Farewell (Priority: P1)');
+    expect(phase2?.body).toContain(`Speckit-Run: ${second.id}`);
+    expect(await parents(phase2?.sha ?? '')).toEqual([late]);
+    const tree = await repo.readTree('speckit/004-late');
+    expect(tree['notes/late.md']?.trim()).toBe('Late review');
+    expect(tree['src/bye.txt']?.trim()).toBe('Goodbye!');
+    const publish = await harness.prisma.specWorkflowTaskState.findFirstOrThrow({
+      where: { runId: second.id, taskName: 'publish', status: 'succeeded' },
+    });
+    expect(publish.payload).toMatchObject({ rebased: true, pushed: true, commitSha: phase2?.sha });
+    // A fresh token for each remote operation: ls-remote, the clone, the push.
+    expect(publishTokens).toBe(3);
+    const log = await artifactText(second.id, 'gh_push_log');
+    expect(log).toContain(`rebased onto ${late}; pushed ${phase2?.sha}`);
+    expect(log).toContain('HEAD:refs/heads/speckit/004-late'); // git's porcelain status line
+  });
+
+  it('fails naming the file and keeps the phase patch when a commit after apply conflicts', async () => {
+    expect(await world.run('005-late-conflict')).toMatchObject({ status: 'succeeded' });
+    let human = '';
+    whenPublishStarts(() => {
+      human = commitFilesNow(repo.bareDir, 'speckit/005-late-conflict', {
+        'src/bye.txt': 'A human wrote this farewell\n',
+      });
+    });
+    const second = await world.run('005-late-conflict');
+    expect(second).toMatchObject({ status: 'failed', conclusion: 'failure', errorStep: 'publish' });
+    expect(second.errorMessage).toContain('Conflict while rebasing the phase onto speckit/005-late-conflict');
+    expect(second.errorMessage).toContain('src/bye.txt changed on the branch too');
+    expect(second.errorMessage).toContain("kept as the run's `phase.patch` artifact");
+    expect(await repo.readBranch('speckit/005-late-conflict')).toBe(human);
+    const patch = await artifactText(second.id, 'phase_patch');
+    expect(patch).toContain('+Goodbye!');
+    expect(patch).toContain('specs/005-late-conflict/tasks.md');
+    const log = await artifactText(second.id, 'gh_push_log');
+    expect(log).toContain(`speckit/005-late-conflict is at ${human}`);
+    expect(log).toContain('failed: Conflict while rebasing');
+  });
+
+  it('says which permission is missing when GitHub refuses a workflow change, keeping the push log', async () => {
+    const run = await world.run('006-workflow');
+    expect(run).toMatchObject({ status: 'failed', conclusion: 'failure', errorStep: 'publish' });
+    expect(run.errorMessage).toContain('changes `.github/workflows/ci.yml`');
+    expect(run.errorMessage).toContain('**Workflows: read & write**');
+    expect(run.errorMessage).toContain('README');
+    expect(await repo.readBranch('speckit/006-workflow')).toBeNull();
+    const log = await artifactText(run.id, 'gh_push_log');
+    expect(log).toContain(
+      'refusing to allow a GitHub App to create or update workflow `.github/workflows/ci.yml` without `workflows` permission',
+    );
+    expect(log).toContain('[remote rejected]');
   });
 });

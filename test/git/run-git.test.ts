@@ -155,12 +155,17 @@ describe('git over smart HTTP with an installation token', () => {
       await cloneRepository({ cloneUrl, dir, branch: 'main', auth });
       await writeFiles(dir, { 'new.txt': 'pushed over http\n' });
       const sha = await commitAll(dir, { message: 'Over HTTP', author: FIXTURE_IDENTITY });
-      expect(
-        await pushBranch({ dir, cloneUrl, branch: 'speckit/http', auth, expectedRemoteSha: null }),
-      ).toEqual({
-        pushed: true,
-        remoteSha: sha,
+      const pushed = await pushBranch({
+        dir,
+        cloneUrl,
+        branch: 'speckit/http',
+        auth,
+        expectedRemoteSha: null,
       });
+      expect(pushed).toMatchObject({ pushed: true, remoteSha: sha });
+      // git's own account of the push, as the push log keeps it.
+      expect(pushed.output).toContain('HEAD:refs/heads/speckit/http');
+      expectNoToken(pushed.output);
       expect(await repo.readBranch('speckit/http')).toBe(sha);
 
       const config = await readFile(join(dir, '.git', 'config'), 'utf8');

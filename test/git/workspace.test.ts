@@ -1,7 +1,9 @@
 import { mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { UserError } from '../../src/errors.ts';
 import { GitError } from '../../src/git/git-error.ts';
+import { workflowPermissionRefusal } from '../../src/git/push-refusal.ts';
 import { runGit } from '../../src/git/run-git.ts';
 import {
   applyPatch,
@@ -22,6 +24,7 @@ import {
   FIXTURE_IDENTITY,
   fixtureGit,
   makeTempDir,
+  refuseWorkflowPushes,
   removeTempDirs,
   writeFiles,
 } from '../support/git-fixtures.ts';
@@ -455,24 +458,28 @@ describe('createBranch and pushBranch', () => {
     });
 
     const branch = 'speckit/001-auth';
-    expect(await pushBranch({ dir, cloneUrl: repo.cloneUrl, branch, expectedRemoteSha: null })).toEqual({
-      pushed: true,
-      remoteSha: sha,
-    });
+    expect(await pushBranch({ dir, cloneUrl: repo.cloneUrl, branch, expectedRemoteSha: null })).toMatchObject(
+      {
+        pushed: true,
+        remoteSha: sha,
+      },
+    );
     expect(await repo.readBranch(branch)).toBe(sha);
     const [top] = await repo.log(branch);
     expect(top).toMatchObject({ sha, subject: 'Phase 1', authorName: BOT.name, committerEmail: BOT.email });
     expect(top?.body).toContain('Speckit-Run-Id: r1');
 
     // Plain push again, then the retry of the same step with the same (now stale) lease.
-    expect(await pushBranch({ dir, cloneUrl: repo.cloneUrl, branch })).toEqual({
+    expect(await pushBranch({ dir, cloneUrl: repo.cloneUrl, branch })).toMatchObject({
       pushed: false,
       remoteSha: sha,
     });
-    expect(await pushBranch({ dir, cloneUrl: repo.cloneUrl, branch, expectedRemoteSha: null })).toEqual({
-      pushed: false,
-      remoteSha: sha,
-    });
+    expect(await pushBranch({ dir, cloneUrl: repo.cloneUrl, branch, expectedRemoteSha: null })).toMatchObject(
+      {
+        pushed: false,
+        remoteSha: sha,
+      },
+    );
     expect(await repo.readBranch(branch)).toBe(sha);
   });
 
@@ -483,7 +490,7 @@ describe('createBranch and pushBranch', () => {
     const dir = await freshClone(repo); // from main: not a descendant of `old`
     await writeFiles(dir, { 'new.txt': 'new run\n' });
     const sha = await commitAll(dir, { message: 'rebuilt', author: BOT });
-    expect(await pushBranch({ dir, cloneUrl: repo.cloneUrl, branch, expectedRemoteSha: old })).toEqual({
+    expect(await pushBranch({ dir, cloneUrl: repo.cloneUrl, branch, expectedRemoteSha: old })).toMatchObject({
       pushed: true,
       remoteSha: sha,
     });
@@ -517,6 +524,32 @@ describe('createBranch and pushBranch', () => {
     // And a plain push never overwrites someone else's commits.
     await expect(pushBranch({ dir, cloneUrl: repo.cloneUrl, branch })).rejects.toThrow(/rejected/);
     expect(await repo.readBranch(branch)).toBe(moved);
+  });
+
+  it('reports a push the remote itself refused with its reason, not as a moved branch', async () => {
+    const repo = await createBareRepo();
+    await refuseWorkflowPushes(repo.bareDir);
+    const dir = await freshClone(repo);
+    await writeFiles(dir, { '.github/workflows/ci.yml': 'on: push\n' });
+    await commitAll(dir, { message: 'Add CI', author: BOT });
+    const error = await pushBranch({
+      dir,
+      cloneUrl: repo.cloneUrl,
+      branch: 'speckit/wf',
+      expectedRemoteSha: null,
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: 'rejected', code: 'git_push_remote_rejected' });
+    expect((error as GitError).message).toContain(
+      'refusing to allow a GitHub App to create or update workflow `.github/workflows/ci.yml` without `workflows` permission',
+    );
+    expect((error as GitError).message).not.toContain('Someone else changed the branch');
+    expect(await repo.readBranch('speckit/wf')).toBeNull();
+    const refusal = workflowPermissionRefusal(error, 'speckit/wf');
+    expect(refusal).toBeInstanceOf(UserError);
+    expect(refusal?.message).toContain('changes `.github/workflows/ci.yml`');
+    expect(refusal?.message).toContain('**Workflows: read & write**');
+    expect(refusal?.message).toContain('README');
+    expect(workflowPermissionRefusal(new GitError('rejected', { kind: 'rejected' }), 'x')).toBeNull();
   });
 
   it('refuses a malformed expected sha', async () => {

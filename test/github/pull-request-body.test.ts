@@ -33,6 +33,9 @@ describe('the pull request body', () => {
     expect(body).toContain('- [x] Phase 1: Setup\n- [x] Phase 2: Farewell ← this run\n- [ ] Phase 3: Polish');
     expect(body).toContain('- [x] T003 Create `src/bye.txt`');
     expect(body).toContain('- [ ] T004 Document `docs/bye.md` — unverified');
+    // Listed once, with the mark, and explained.
+    expect(body.split('T004')).toHaveLength(2);
+    expect(body).toContain('### Unverified\nLeft pending in tasks.md: the diff does not touch the files');
     expect(body).toContain('- `img/logo.png`');
     expect(body).toContain('Implemented the farewell.');
     expect(body).toContain(
@@ -53,6 +56,7 @@ describe('the pull request body', () => {
     const rebased = renderPullRequestBody({ ...input, branchUpdate: { mode: 'rebase', base: '001-demo' } });
     expect(rebased).toContain('the branch was rebased onto `001-demo`');
     expect(renderPullRequestBody(input)).not.toContain('Before this phase');
+    expect(renderPullRequestBody({ ...input, unverified: [] })).not.toContain('### Unverified');
   });
 
   it('replaces only its own block and keeps what people wrote around it', () => {

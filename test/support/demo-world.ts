@@ -36,6 +36,8 @@ export async function startDemoWorld(options: {
   /** Collaborator roles (default: Codertocat is an admin). */
   roles?: Record<string, string>;
   teams?: Record<string, readonly string[]>;
+  /** Sees every GitHub request before it is answered (synchronously: a test's "meanwhile" moment). */
+  onGitHubRequest?: (method: string, path: string) => void;
 }): Promise<DemoWorld> {
   const model = await startFakeModelServer(options.respond);
   const repo = await createBareRepo({ files: { ...DEMO_FILES, ...options.files }, branch: 'master' });
@@ -45,6 +47,7 @@ export async function startDemoWorld(options: {
     installationId: options.installationId,
     roles: options.roles ?? { Codertocat: 'admin' },
     ...(options.teams ? { teams: options.teams } : {}),
+    ...(options.onGitHubRequest ? { onRequest: options.onGitHubRequest } : {}),
     branchSha: (branch) => repo.readBranch(branch),
     ...repoFileReaders(repo),
   });

@@ -1,8 +1,9 @@
 // Local bare repositories with content, and a smart-HTTP git server in front of them,
 // for tests of src/git. Uses git directly (not src/git) so fixtures never depend on the
 // code under test.
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -183,6 +184,61 @@ export async function createBareRepo(
       return fixtureGit(['rev-parse', 'HEAD'], dir);
     },
   };
+}
+
+/**
+ * Pushes a commit with `files` onto `branch` of a bare repository without
+ * yielding to the event loop: for a hook that must move a branch before the
+ * request it sees is answered (the fakes' onRequest callbacks are synchronous).
+ */
+export function commitFilesNow(
+  bareDir: string,
+  branch: string,
+  files: Record<string, string>,
+  message = 'Fixture change',
+): string {
+  const git = (args: string[], cwd: string) =>
+    execFileSync('git', args, { cwd, env: fixtureEnv, encoding: 'utf8' }).trim();
+  const dir = mkdtempSync(join(tmpdir(), 'speckit-push-now-'));
+  try {
+    git(['clone', '--quiet', `--branch=${branch}`, bareDir, dir], tmpdir());
+    for (const [path, content] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), content);
+    }
+    git(['add', '--all'], dir);
+    git(['commit', '--quiet', '-m', message], dir);
+    git(['push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`], dir);
+    return git(['rev-parse', 'HEAD'], dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** GitHub's words for a GitHub App without the `workflows` permission, as a pre-receive hook. */
+const WORKFLOW_REFUSAL_HOOK = String.raw`#!/bin/sh
+zero=0000000000000000000000000000000000000000
+while read old new ref; do
+  if [ "$old" = "$zero" ]; then files=$(git log --format= --name-only "$new" --not --branches)
+  else files=$(git diff --name-only "$old" "$new"); fi
+  file=$(printf '%s
+' "$files" | grep '^\.github/workflows/' | head -n 1)
+  if [ -n "$file" ]; then
+    echo "refusing to allow a GitHub App to create or update workflow \`$file\` without \`workflows\` permission" >&2
+    exit 1
+  fi
+done
+`;
+
+/**
+ * Makes a bare repository refuse a push that adds or changes a file under
+ * `.github/workflows/`, as GitHub refuses a GitHub App without the
+ * `workflows` permission.
+ */
+export async function refuseWorkflowPushes(bareDir: string): Promise<void> {
+  const hook = join(bareDir, 'hooks', 'pre-receive');
+  await writeFile(hook, WORKFLOW_REFUSAL_HOOK);
+  await chmod(hook, 0o755);
 }
 
 export interface GitHttpServer {

@@ -9,6 +9,7 @@ import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { NonRetryableError, SpeckitError, UserError } from '../../errors.ts';
 import { GitError } from '../../git/git-error.ts';
+import { workflowPermissionRefusal } from '../../git/push-refusal.ts';
 import { type BranchUpdateMode, type BranchUpdateResult, updateBranch } from '../../git/update-branch.ts';
 import { headSha, pushBranch } from '../../git/workspace.ts';
 import { type Octokit, parseRepository, type Repo } from '../../github/octokit.ts';
@@ -185,7 +186,9 @@ async function pushUpdate(run: Run, ctx: StepContext, source: SourceBranch, upda
       signal: ctx.signal,
     });
   } catch (error) {
-    if (!(error instanceof GitError) || error.kind !== 'rejected') throw error;
+    if (!(error instanceof GitError) || error.code !== 'git_push_rejected') {
+      throw workflowPermissionRefusal(error, source.branch) ?? error;
+    }
     // Someone pushed meanwhile: worth another try, which starts from their commit.
     throw new SpeckitError(
       `\`${source.branch}\` moved while it was being brought up to date with \`${update.base}\`; trying again.`,

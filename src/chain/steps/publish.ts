@@ -5,20 +5,22 @@
 // - otherwise the commit is rebuilt byte-identical from the stored patch and
 //   pushed with a lease on the sha the run started from;
 // - someone else moved the branch meanwhile → the phase commit is rebased onto
-//   it once; a conflict fails the run naming the files, the patch is kept;
+//   it once; a conflict fails the run naming the files, the patch is kept as
+//   the attempt's `phase_patch` artifact;
 // - the pull request is found by its head branch before one is created, and
 //   only the bot's block of its body is rewritten.
+// The push log (git's own output, redacted) is written whatever happens.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { NonRetryableError } from '../../errors.ts';
+import { errorMessage, NonRetryableError } from '../../errors.ts';
 import { GitError } from '../../git/git-error.ts';
+import { workflowPermissionRefusal } from '../../git/push-refusal.ts';
 import { runGit } from '../../git/run-git.ts';
 import {
   applyPatch,
   commitAll,
   createBranch,
   findCommitWithTrailer,
-  type GitAuth,
   lsRemoteBranch,
   pushBranch,
 } from '../../git/workspace.ts';
@@ -42,11 +44,20 @@ export const publishStep: StepHandler = async (run, ctx) => {
   if (!applied.success || !stored?.patch) {
     throw new NonRetryableError(`run ${run.id} has no stored commit; start a new run`);
   }
-  const auth = await gitAuth(run, ctx);
-  const push = await pushPhaseCommit(run, ctx, discovered, applied.data, stored.patch, auth);
-  const pushLog = path.join(ctx.artifacts.dir, 'push.log');
-  await writeFile(pushLog, `${push.log}\n`);
-  await ctx.artifacts.record('gh_push_log', pushLog);
+  const pushLog: string[] = [];
+  let push: PushResult;
+  try {
+    push = await pushPhaseCommit(run, ctx, discovered, applied.data, stored.patch, pushLog);
+  } catch (error) {
+    const git = error instanceof Error && !(error instanceof GitError) ? error.cause : error;
+    pushLog.push(`failed: ${errorMessage(error)}`);
+    if (git instanceof GitError) pushLog.push(git.stdout, git.stderr);
+    throw workflowPermissionRefusal(error, run.branchName) ?? error;
+  } finally {
+    const file = path.join(ctx.artifacts.dir, 'push.log');
+    await writeFile(file, `${pushLog.filter(Boolean).join('\n').trimEnd()}\n`);
+    await ctx.artifacts.record('gh_push_log', file);
+  }
 
   const codex = await loadStepOutput(ctx.prisma, run.id, 'codex');
   const octokit = await ctx.github.octokit(Number(run.installationId));
@@ -126,42 +137,43 @@ interface PushResult {
   sha: string;
   pushed: boolean;
   rebased: boolean;
-  log: string;
 }
 
+/** Puts the phase commit on the remote branch; what it did, and git's output, go to `log`. */
 async function pushPhaseCommit(
   run: Run,
   ctx: StepContext,
   discovered: DiscoverOutput,
   commit: ApplyOutput,
   patch: string,
-  auth: GitAuth,
+  log: string[],
 ): Promise<PushResult> {
-  const remoteSha = await lsRemoteBranch(run.cloneUrl, run.branchName, auth);
+  const remoteSha = await lsRemoteBranch(run.cloneUrl, run.branchName, await gitAuth(run, ctx));
   if (remoteSha === commit.commitSha) {
-    return {
-      sha: remoteSha,
-      pushed: false,
-      rebased: false,
-      log: `${run.branchName} already at ${remoteSha}`,
-    };
+    log.push(`${run.branchName} already at ${remoteSha}`);
+    return { sha: remoteSha, pushed: false, rebased: false };
   }
   const expected = discovered.continuing ? commit.parentSha : discovered.replacesSha;
   const dir = ctx.workspaceDir;
   if (remoteSha !== null && remoteSha !== expected) {
     // The branch moved. Maybe it holds this run's commit already (pushed,
-    // then rebased by an earlier attempt); else rebase the phase onto it.
-    await cloneStepWorkspace(run, ctx, { branch: run.branchName, auth });
+    // then rebased by an earlier attempt); else rebase the phase onto it —
+    // onto exactly the commit seen, which the lease below protects.
+    log.push(
+      `${run.branchName} is at ${remoteSha}, not ${expected ?? 'absent'}: it moved since the run started`,
+    );
+    await cloneStepWorkspace(run, ctx, {
+      branch: run.branchName,
+      at: remoteSha,
+      auth: await gitAuth(run, ctx),
+    });
     const ours = await findCommitWithTrailer(dir, 'HEAD', RUN_TRAILER, run.id);
-    if (ours)
-      return {
-        sha: remoteSha,
-        pushed: false,
-        rebased: false,
-        log: `${run.branchName} already holds ${ours}`,
-      };
+    if (ours) {
+      log.push(`${run.branchName} already holds ${ours}`);
+      return { sha: remoteSha, pushed: false, rebased: false };
+    }
     const sha = await commitPatch(
-      dir,
+      ctx,
       commit,
       patch,
       `rebasing the phase onto ${run.branchName} at ${remoteSha}`,
@@ -170,21 +182,22 @@ async function pushPhaseCommit(
       dir,
       cloneUrl: run.cloneUrl,
       branch: run.branchName,
-      auth,
+      auth: await gitAuth(run, ctx),
       expectedRemoteSha: remoteSha,
+      signal: ctx.signal,
     });
-    return {
-      sha,
-      pushed: result.pushed,
-      rebased: true,
-      log: `rebased onto ${remoteSha}; pushed ${sha} to ${run.branchName}`,
-    };
+    log.push(`rebased onto ${remoteSha}; pushed ${sha} to ${run.branchName}`, result.output);
+    return { sha, pushed: result.pushed, rebased: true };
   }
   // Rebuilt on apply's parent (even if the source branch moved on since): from
   // this machine's mirror without a fetch when it already holds that commit.
-  await cloneStepWorkspace(run, ctx, { branch: discovered.sourceBranch, at: commit.parentSha, auth });
+  await cloneStepWorkspace(run, ctx, {
+    branch: discovered.sourceBranch,
+    at: commit.parentSha,
+    auth: await gitAuth(run, ctx),
+  });
   if (!discovered.continuing) await createBranch(dir, run.branchName);
-  const sha = await commitPatch(dir, commit, patch, 'rebuilding the phase commit');
+  const sha = await commitPatch(ctx, commit, patch, 'rebuilding the phase commit');
   if (sha !== commit.commitSha) {
     // The same patch on the same parent must give the same content. If only
     // the commit's metadata differs, the rebuilt commit is pushed (a repeated
@@ -207,27 +220,38 @@ async function pushPhaseCommit(
     dir,
     cloneUrl: run.cloneUrl,
     branch: run.branchName,
-    auth,
+    auth: await gitAuth(run, ctx),
     expectedRemoteSha: remoteSha,
+    signal: ctx.signal,
   });
-  return {
-    sha,
-    pushed: result.pushed,
-    rebased: false,
-    log: `pushed ${sha} to ${run.branchName} (was ${remoteSha ?? 'absent'})`,
-  };
+  log.push(`pushed ${sha} to ${run.branchName} (was ${remoteSha ?? 'absent'})`, result.output);
+  return { sha, pushed: result.pushed, rebased: false };
 }
 
-/** Applies the stored phase patch in `dir` and commits it as apply described; conflicts name the files. */
-async function commitPatch(dir: string, commit: ApplyOutput, patch: string, doing: string): Promise<string> {
+/**
+ * Applies the stored phase patch in the workspace and commits it as apply
+ * described. A conflict keeps the patch as the attempt's `phase_patch`
+ * artifact and fails naming the files.
+ */
+async function commitPatch(
+  ctx: StepContext,
+  commit: ApplyOutput,
+  patch: string,
+  doing: string,
+): Promise<string> {
+  const dir = ctx.workspaceDir;
   try {
     await applyPatch(dir, patch);
   } catch (error) {
     if (error instanceof GitError && error.kind === 'conflict') {
+      const file = path.join(ctx.artifacts.dir, 'phase.patch');
+      await writeFile(file, patch);
+      await ctx.artifacts.record('phase_patch', file);
       throw new NonRetryableError(
         `Conflict while ${doing}: ${error.paths.join(', ') || 'see the push log'} changed on the branch too. ` +
-          "The phase patch is kept as the run's artifact; resolve by hand or run the phase again.",
-        { cause: error },
+          `The phase patch is kept as the run's \`${path.basename(file)}\` artifact (publish step, attempt ${ctx.attempt}); ` +
+          'apply it by hand, or run the phase again to build on the branch as it is now.',
+        { code: 'publish_conflict', cause: error },
       );
     }
     throw error;

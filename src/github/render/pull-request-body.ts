@@ -46,8 +46,12 @@ export function renderBotBlock(input: PullRequestBodyInput): string {
     ...input.unverified.map((task) => `- [ ] ${task.id} ${task.description} — unverified`),
   ];
   if (input.unverified.length > 0) {
-    lines.push('', '### Unverified', 'Left pending: the diff does not touch the files these tasks name.');
-    lines.push(...input.unverified.map((task) => `- [ ] ${task.id} ${task.description}`));
+    // The tasks are marked in the list above; this says what the mark means.
+    lines.push(
+      '',
+      '### Unverified',
+      'Left pending in tasks.md: the diff does not touch the files these tasks name.',
+    );
   }
   if (input.branchUpdate) {
     const { base, mode } = input.branchUpdate;

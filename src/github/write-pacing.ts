@@ -59,19 +59,35 @@ interface WriteGate {
 /**
  * Admits one write at a time for one bucket of this process: when the bucket
  * has a slot, the first queued foreground write (else the first background
- * one) goes; otherwise it waits until the bucket says a slot is free.
+ * one) goes; otherwise it waits until the bucket says a slot is free, or
+ * until a new write arrives (a foreground write need not wait out a
+ * background write's longer wait). A background write also leaves one slot
+ * of a burst of 2 or more unused, so the next foreground write finds it.
  */
 function createWriteGate(key: string, intervalMs: number, burst: number, take: TakeSlot): WriteGate {
   const queue: { background: boolean; go: () => void }[] = [];
   let pumping = false;
+  let wake: (() => void) | null = null;
   async function pump(): Promise<void> {
     if (pumping) return;
     pumping = true;
     try {
       while (queue.length > 0) {
-        const wait = await take(key, intervalMs, burst).catch(() => 0);
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        else queue.shift()?.go();
+        const head = queue[0];
+        const reserve = head?.background && burst > 1 ? 1 : 0;
+        const wait = await take(key, intervalMs, burst - reserve).catch(() => 0);
+        if (wait <= 0) {
+          queue.shift()?.go();
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = null;
       }
     } finally {
       pumping = false;
@@ -84,6 +100,7 @@ function createWriteGate(key: string, intervalMs: number, burst: number, take: T
         const firstBackground = queue.findIndex((queued) => queued.background);
         if (isBackground || firstBackground < 0) queue.push(entry);
         else queue.splice(firstBackground, 0, entry);
+        if (!isBackground) wake?.();
         void pump();
       });
     },

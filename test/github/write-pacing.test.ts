@@ -183,6 +183,34 @@ describe('GitHub write pacing', () => {
     expect(order).toEqual(['1', '100', '101', '2', '3']);
   });
 
+  it('keeps the last slot of a burst for a foreground write', async () => {
+    const probot = probotWith(PACED);
+    const arrivals = fakeGitHub([45]);
+    const octokit = await probot.auth(45);
+    const reaction = (id: number) =>
+      octokit.request('POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions', {
+        owner: 'octo',
+        repo: 'repo',
+        comment_id: id,
+        content: 'eyes',
+      });
+    const start = performance.now();
+    // Two foreground writes leave one slot; a background write must not take it.
+    const first = Promise.all([reaction(1), reaction(2)]);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const report = inBackground(() => reaction(3));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await Promise.all([first, report, reaction(4)]);
+    const at = new Map((arrivals.get(45) ?? []).map((a) => [a.kind.replace('reaction ', ''), a.at - start]));
+    console.log(
+      `foreground 1, 2 at ${Math.round(at.get('1') ?? 0)}, ${Math.round(at.get('2') ?? 0)} ms; background 3 at ${Math.round(at.get('3') ?? 0)} ms; foreground 4 (sent at 230 ms) at ${Math.round(at.get('4') ?? 0)} ms`,
+    );
+    // The foreground write that came later found the slot the report left.
+    expect(at.get('4')).toBeLessThan(700);
+    // The report waited until the bucket had two slots again.
+    expect(at.get('3')).toBeGreaterThanOrEqual(1900);
+  });
+
   it('keeps one pace for two processes that share the database', async () => {
     // Two Probot instances with their own gates stand for two worker processes.
     const a = probotWith(PACED, createDatabaseSlots(prisma));

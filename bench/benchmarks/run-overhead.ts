@@ -68,16 +68,22 @@ export const runOverhead: Benchmark = {
       ],
       targets: [
         {
-          label: 'p50 < 1.5 s',
+          label: 'p50 < 1.5 s (as shipped)',
           target: '< 1500 ms',
-          measured: `${appRow.median.toFixed(0)} ms`,
+          measured: `${appRow.median.toFixed(0)} ms (GitHub's write pace: ${row('', writes).median} writes, burst 3 then 1/s)`,
           met: appRow.median < 1500,
         },
         {
-          label: '≤ 3× git floor',
+          label: 'p50 < 1.5 s (pacing off: the app alone)',
+          target: '< 1500 ms',
+          measured: `${whatIfRow.median.toFixed(0)} ms`,
+          met: whatIfRow.median < 1500,
+        },
+        {
+          label: '≤ 3× git floor (pacing off)',
           target: '≤ 3×',
-          measured: `${(appRow.median / floorRow.median).toFixed(1)}×`,
-          met: appRow.median <= 3 * floorRow.median,
+          measured: `${(whatIfRow.median / floorRow.median).toFixed(1)}×`,
+          met: whatIfRow.median <= 3 * floorRow.median,
         },
       ],
       notes: [

@@ -1,26 +1,34 @@
 // throughput: 50 runs with the stub Codex started at once, 1 worker process
 // vs 2 (plus the web process). Runs/min for each; target: 2 processes ≥ 1.6×
-// one. The as-is app is measured over a bounded window (GitHub's write pace,
-// one write per second per installation, makes 50 runs take far longer than
-// the suite may); the rows with write pacing off run them all.
+// one where the CPU allows.
+//
+// GitHub paces writes per installation (about one a second, shared by every
+// process: src/github/write-pacing.ts), so 50 runs of ONE installation take
+// ≥ 50 × the run's writes seconds however many workers there are — that is
+// GitHub's allowance, not the app's capacity. The main rows therefore spread
+// the runs over 50 installations (one run each); a bounded window on one
+// installation shows that its write pace stays one a second with 1 and with
+// 2 processes.
 import type { Benchmark } from '../lib/bench.ts';
 import { type BurstResult, burstRuns } from '../lib/runs.ts';
-import { PACING_OFF } from '../lib/runs-session.ts';
 import { type BenchReport, type Row, summarize } from '../lib/stats.ts';
 import { createWorld, featureKey } from '../lib/world.ts';
 
-/** 50 in the issue; 30 keeps the suite under 10 minutes on 2 cores. */
-const RUNS = 30;
-const AS_IS_WINDOW_MS = 20_000;
-const WHAT_IF_CAP_MS = 90_000;
+const RUNS = 50;
+const CAP_MS = 150_000;
+const ONE_INSTALLATION_RUNS = 20;
+const ONE_INSTALLATION_WINDOW_MS = 20_000;
 
-async function measure(processes: number, whatIf: boolean, capMs: number): Promise<BurstResult> {
-  const world = await createWorld({ features: RUNS });
+async function measure(
+  processes: number,
+  options: { runs: number; installations: number; capMs: number },
+): Promise<BurstResult> {
+  const world = await createWorld({ features: options.runs, installations: options.installations });
   try {
     await world.startWeb();
-    for (let i = 0; i < processes; i++) await world.startWorker(whatIf ? PACING_OFF : {});
-    const features = Array.from({ length: RUNS }, (_, i) => featureKey(i + 1));
-    return await burstRuns(world, features, capMs);
+    for (let i = 0; i < processes; i++) await world.startWorker();
+    const features = Array.from({ length: options.runs }, (_, i) => featureKey(i + 1));
+    return await burstRuns(world, features, options.capMs);
   } finally {
     await world.close();
   }
@@ -31,8 +39,7 @@ function perMinute(result: BurstResult): number {
 }
 
 function throughputRow(label: string, result: BurstResult): Row {
-  const value = perMinute(result);
-  return { label, unit: 'runs/min', ...summarize([value]) };
+  return { label, unit: 'runs/min', ...summarize([perMinute(result)]) };
 }
 
 export const throughput: Benchmark = {
@@ -40,18 +47,19 @@ export const throughput: Benchmark = {
   title: `${RUNS} runs at once, stub Codex: 1 worker process vs 2`,
   async run(ctx) {
     const started = Date.now();
-    ctx.log('as-is, 1 worker process');
-    const asIs1 = await measure(1, false, AS_IS_WINDOW_MS);
-    ctx.log('as-is, 2 worker processes');
-    const asIs2 = await measure(2, false, AS_IS_WINDOW_MS);
-    ctx.log('write pacing off, 1 worker process');
-    const whatIf1 = await measure(1, true, WHAT_IF_CAP_MS);
-    ctx.log('write pacing off, 2 worker processes');
-    const whatIf2 = await measure(2, true, WHAT_IF_CAP_MS);
-    const describe = (r: BurstResult) =>
-      `${r.settled}/${RUNS} settled (${r.succeeded} succeeded) in ${(r.makespanMs / 1000).toFixed(1)} s${r.finishedAll ? '' : ' (window)'}; GitHub writes ${r.githubWritesPerSecond.toFixed(2)}/s; machine CPU busy ${(r.cpuBusy * 100).toFixed(0)}%; failures ${JSON.stringify(r.failures)}`;
-    const scaleAsIs = perMinute(asIs2) / perMinute(asIs1);
-    const scaleWhatIf = perMinute(whatIf2) / perMinute(whatIf1);
+    const spread = { runs: RUNS, installations: RUNS, capMs: CAP_MS };
+    ctx.log(`${RUNS} installations, 1 worker process`);
+    const one = await measure(1, spread);
+    ctx.log(`${RUNS} installations, 2 worker processes`);
+    const two = await measure(2, spread);
+    const single = { runs: ONE_INSTALLATION_RUNS, installations: 1, capMs: ONE_INSTALLATION_WINDOW_MS };
+    ctx.log('one installation, 1 worker process (window)');
+    const single1 = await measure(1, single);
+    ctx.log('one installation, 2 worker processes (window)');
+    const single2 = await measure(2, single);
+    const describe = (r: BurstResult, runs: number) =>
+      `${r.settled}/${runs} settled (${r.succeeded} succeeded) in ${(r.makespanMs / 1000).toFixed(1)} s${r.finishedAll ? '' : ' (window)'}; GitHub writes ${r.githubWritesPerSecond.toFixed(2)}/s; machine CPU busy ${(r.cpuBusy * 100).toFixed(0)}%; failures ${JSON.stringify(r.failures)}`;
+    const scale = perMinute(two) / perMinute(one);
     const report: BenchReport = {
       name: 'throughput',
       title: `${RUNS} runs at once, stub Codex: 1 worker process vs 2`,
@@ -59,51 +67,48 @@ export const throughput: Benchmark = {
       durationMs: Date.now() - started,
       params: {
         runs: RUNS,
-        asIsWindowMs: AS_IS_WINDOW_MS,
+        installations: RUNS,
         concurrencyPerProcess: 'default (4)',
         webProcess: 1,
+        oneInstallationRuns: ONE_INSTALLATION_RUNS,
+        oneInstallationWindowMs: ONE_INSTALLATION_WINDOW_MS,
       },
       rows: [
-        throughputRow('as-is, 1 worker process', asIs1),
-        throughputRow('as-is, 2 worker processes', asIs2),
-        throughputRow('pacing off, 1 worker process', whatIf1),
-        throughputRow('pacing off, 2 worker processes', whatIf2),
+        throughputRow(`${RUNS} installations, 1 worker process`, one),
+        throughputRow(`${RUNS} installations, 2 worker processes`, two),
         {
-          label: 'as-is GitHub writes/s, 1 worker process',
+          label: 'one installation, GitHub writes/s, 1 worker process',
           unit: 'writes/s',
-          ...summarize([asIs1.githubWritesPerSecond]),
+          ...summarize([single1.githubWritesPerSecond]),
         },
         {
-          label: 'as-is GitHub writes/s, 2 worker processes',
+          label: 'one installation, GitHub writes/s, 2 worker processes',
           unit: 'writes/s',
-          ...summarize([asIs2.githubWritesPerSecond]),
+          ...summarize([single2.githubWritesPerSecond]),
         },
       ],
-      ratios: [
-        { label: 'as-is 2 processes / 1', statistic: 'runs/min', value: scaleAsIs },
-        { label: 'pacing off 2 processes / 1', statistic: 'runs/min', value: scaleWhatIf },
-      ],
+      ratios: [{ label: '2 processes / 1', statistic: 'runs/min', value: scale }],
       targets: [
         {
-          label: '2 processes ≥ 1.6× one (as-is)',
+          label: '2 processes ≥ 1.6× one',
           target: '≥ 1.6×',
-          measured: `${scaleAsIs.toFixed(2)}×`,
-          met: scaleAsIs >= 1.6,
+          measured: `${scale.toFixed(2)}× (machine CPU busy ${(one.cpuBusy * 100).toFixed(0)}% with 1 process, ${(two.cpuBusy * 100).toFixed(0)}% with 2)`,
+          met: scale >= 1.6 && one.finishedAll && two.finishedAll,
         },
         {
-          label: `all ${RUNS} runs finish (as-is, 1 process)`,
-          target: `within ${AS_IS_WINDOW_MS / 1000} s`,
-          measured: describe(asIs1),
-          met: asIs1.finishedAll,
+          label: 'one installation keeps GitHub’s pace with 2 processes',
+          target: '≤ 1 write/s + the burst',
+          measured: `${single2.githubWritesPerSecond.toFixed(2)} writes/s over ${(single2.makespanMs / 1000).toFixed(0)} s`,
+          met: single2.githubWritesPerSecond <= 1 + 3000 / single2.makespanMs + 0.05,
         },
       ],
       notes: [
-        `as-is 1 process: ${describe(asIs1)}`,
-        `as-is 2 processes: ${describe(asIs2)}`,
-        `pacing off, 1 process: ${describe(whatIf1)}`,
-        `pacing off, 2 processes: ${describe(whatIf2)}`,
+        `${RUNS} installations, 1 process: ${describe(one, RUNS)}`,
+        `${RUNS} installations, 2 processes: ${describe(two, RUNS)}`,
+        `one installation, 1 process: ${describe(single1, ONE_INSTALLATION_RUNS)}`,
+        `one installation, 2 processes: ${describe(single2, ONE_INSTALLATION_RUNS)}`,
       ],
-      extra: { asIs1, asIs2, whatIf1, whatIf2 },
+      extra: { one, two, single1, single2 },
     };
     return report;
   },

@@ -1,7 +1,9 @@
 // The test suite's fake GitHub REST API (test/support/github-api.ts) behind an
 // HTTP server on 127.0.0.1 shaped like GitHub Enterprise Server (`/api/v3`),
 // that also records when each request arrived (bench clock), so benchmarks can
-// time "webhook received → check run created" from outside the app.
+// time "webhook received → check run created" from outside the app. Several
+// repositories, each with its own installation, may share the server: each
+// fake takes the requests of its repository and installation.
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,7 +18,10 @@ export interface TimedRequest {
 }
 
 export interface TimedFakeGitHub {
+  /** The first repository's fake. */
   fake: FakeGitHub;
+  /** One fake per repository (and installation), in the order given. */
+  fakes: FakeGitHub[];
   /** host:port for GHE_HOST. */
   host: string;
   /** Every request with its arrival time (bench clock), in order. */
@@ -26,8 +31,12 @@ export interface TimedFakeGitHub {
   close(): Promise<void>;
 }
 
-export async function startTimedFakeGitHub(repo: FakeGitHubRepo): Promise<TimedFakeGitHub> {
-  const fake = createFakeGitHub(repo);
+export async function startTimedFakeGitHub(
+  repos: FakeGitHubRepo | readonly FakeGitHubRepo[],
+): Promise<TimedFakeGitHub> {
+  const fakes = (Array.isArray(repos) ? repos : [repos]).map((repo) => createFakeGitHub(repo));
+  const fake = fakes[0]!;
+  const owner = (pathWithQuery: string) => fakes.find((f) => f.owns(pathWithQuery)) ?? fake;
   const timed: TimedRequest[] = [];
   const waiters: { match: (r: TimedRequest) => boolean; resolve: (r: TimedRequest) => void }[] = [];
   const server = createServer((req, res) => {
@@ -46,10 +55,12 @@ export async function startTimedFakeGitHub(repo: FakeGitHubRepo): Promise<TimedF
           waiter.resolve(request);
         }
       }
-      void fake.handle(request.method, path, body).then(([status, reply]) => {
-        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-        res.end(JSON.stringify(reply));
-      });
+      void owner(path)
+        .handle(request.method, path, body)
+        .then(([status, reply]) => {
+          res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+          res.end(JSON.stringify(reply));
+        });
     });
   });
   server.keepAliveTimeout = 30_000;
@@ -58,6 +69,7 @@ export async function startTimedFakeGitHub(repo: FakeGitHubRepo): Promise<TimedF
   const { port } = server.address() as AddressInfo;
   return {
     fake,
+    fakes,
     host: `127.0.0.1:${port}`,
     timed,
     next: (match) => new Promise((resolve) => waiters.push({ match, resolve })),

@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { PgBoss } from 'pg-boss';
 import { createTestDatabase } from '../../test/support/database.ts';
 import { DEFAULT_BRANCH } from './repo.ts';
@@ -71,7 +72,10 @@ const gitEnv: Record<string, string> = {
 /** Time spent per git subcommand (clone, ls-remote, …) by gitRunFloor, summed over its runs. */
 export const gitFloorBreakdown = new Map<string, { count: number; ms: number }>();
 
-function git(args: string[], options: { cwd: string; input?: string; env?: Record<string, string> }) {
+function git(
+  args: string[],
+  options: { cwd: string; input?: string; env?: Record<string, string>; untimed?: boolean },
+) {
   const start = now();
   const kind = args[0] ?? '';
   const tally = () => {
@@ -86,7 +90,7 @@ function git(args: string[], options: { cwd: string; input?: string; env?: Recor
       args,
       { cwd: options.cwd, env: { ...gitEnv, ...options.env }, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout) => {
-        tally();
+        if (!options.untimed) tally();
         if (error) reject(error);
         else resolve(stdout);
       },
@@ -157,17 +161,13 @@ async function commitAll(dir: string, message: string): Promise<void> {
   await git(['rev-parse', '--verify', 'HEAD^{commit}'], { cwd: dir });
 }
 
-function clone(url: string, dir: string, branch: string) {
-  return git(
-    ['clone', '--quiet', '--no-tags', '--single-branch', `--branch=${branch}`, '--depth=50', '--', url, dir],
-    { cwd: path.dirname(dir) },
-  );
-}
-
 /**
  * The git commands one run makes (discover, codex, apply, publish — read from
- * src/git/workspace.ts and src/chain/steps), run directly one after another,
- * with the stub Codex's two file edits done in place (no Codex process).
+ * src/git/clone-workspace.ts, src/git/workspace.ts and src/chain/steps, and
+ * checked against a trace of the app's git processes), run directly one after
+ * another: each step's workspace is cloned over file:// from a shallow bare
+ * mirror that is fetched into first (warm, as after the app's first run), and
+ * the stub Codex's two file edits are done in place (no Codex process).
  * Returns the wall time and the number of git processes.
  */
 export async function gitRunFloor(
@@ -181,22 +181,58 @@ export async function gitRunFloor(
     return p;
   };
   const branch = `speckit/${feature}`;
-  await rm(root, { recursive: true, force: true });
-  await mkdir(root, { recursive: true });
+  const mirror = path.join(root, 'mirror.git');
+  const work = path.join(root, 'work');
+  await rm(work, { recursive: true, force: true });
+  await mkdir(work, { recursive: true });
+  const fetchArgs = (ref: string) => [
+    'fetch',
+    '--quiet',
+    '--no-tags',
+    '--no-write-fetch-head',
+    '--depth=50',
+    url,
+    `+refs/heads/${ref}:refs/heads/${ref}`,
+  ];
+  const fetchMirror = (ref: string) => counted(git(fetchArgs(ref), { cwd: mirror }));
+  // The mirror exists and holds the default branch before the timed part, as it does for the app.
+  await mkdir(mirror, { recursive: true });
+  await git(['init', '--quiet', '--bare', mirror], { cwd: root, untimed: true });
+  await git(fetchArgs(DEFAULT_BRANCH), { cwd: mirror, untimed: true });
   const start = now();
-  const lsRemote = (ref: string) =>
-    counted(git(['ls-remote', '--heads', url, `refs/heads/${ref}`], { cwd: root }));
+  const cloneFromMirror = async (dir: string) => {
+    await counted(
+      git(
+        [
+          'clone',
+          '--quiet',
+          '--no-tags',
+          '--single-branch',
+          `--branch=${DEFAULT_BRANCH}`,
+          '--depth=50',
+          '--',
+          pathToFileURL(mirror).href,
+          dir,
+        ],
+        { cwd: work },
+      ),
+    );
+    await counted(git(['remote', 'set-url', 'origin', url], { cwd: dir }));
+    await counted(git(['rev-parse', '--verify', 'HEAD^{commit}'], { cwd: dir }));
+  };
+  const lsRemote = (...refs: string[]) =>
+    counted(git(['ls-remote', '--heads', url, ...refs.map((r) => `refs/heads/${r}`)], { cwd: root }));
+  const hasCommit = (sha: string) => counted(git(['cat-file', '-e', `${sha}^{commit}`], { cwd: mirror }));
   // discover
-  await lsRemote(branch);
-  await lsRemote(feature);
-  await lsRemote(DEFAULT_BRANCH);
-  const d1 = path.join(root, 'discover');
-  await counted(clone(url, d1, DEFAULT_BRANCH));
-  await counted(git(['rev-parse', '--verify', 'HEAD^{commit}'], { cwd: d1 }));
+  await lsRemote(branch, feature, DEFAULT_BRANCH);
+  await fetchMirror(DEFAULT_BRANCH);
+  const d1 = path.join(work, 'discover');
+  await cloneFromMirror(d1);
+  const base = (await git(['rev-parse', 'HEAD'], { cwd: d1 })).trim();
   // codex
-  const d2 = path.join(root, 'codex');
-  await counted(clone(url, d2, DEFAULT_BRANCH));
-  await counted(git(['rev-parse', '--verify', 'HEAD^{commit}'], { cwd: d2 }));
+  await hasCommit(base);
+  const d2 = path.join(work, 'codex');
+  await cloneFromMirror(d2);
   await mkdir(path.join(d2, 'src', feature), { recursive: true });
   await writeFile(path.join(d2, 'src', feature, 'hello.txt'), `Hello from ${feature}\n`);
   await writeFile(
@@ -206,31 +242,32 @@ export async function gitRunFloor(
   const patch = await diffWorkingTree(d2);
   commands += 4;
   // apply
-  const d3 = path.join(root, 'apply');
-  await counted(clone(url, d3, DEFAULT_BRANCH));
+  await fetchMirror(DEFAULT_BRANCH);
+  const d3 = path.join(work, 'apply');
+  await cloneFromMirror(d3);
   await counted(git(['switch', '--quiet', '--create', branch], { cwd: d3 }));
-  await counted(git(['rev-parse', '--verify', 'HEAD^{commit}'], { cwd: d3 }));
   const apply = (dir: string, p: string) =>
     counted(
       git(['apply', '--index', '--3way', '--binary', '--whitespace=nowarn', '-'], { cwd: dir, input: p }),
     );
   await apply(d3, patch);
+  await counted(git(['diff', '--cached', '--numstat', '-z', '--no-renames', 'HEAD'], { cwd: d3 }));
   const tasks = path.join(d3, 'specs', feature, 'tasks.md');
   await writeFile(tasks, (await readFile(tasks, 'utf8')).replace('- [ ] T001', '- [X] T001'));
   const finalPatch = await diffWorkingTree(d3);
   commands += 4;
-  await commitAll(d3, `speckit(${feature}): Phase 1: Setup`);
+  await commitAll(d3, `feat(${feature}): phase 1 – Setup`);
   commands += 4;
+  await counted(git(['rev-parse', 'HEAD^{tree}'], { cwd: d3 }));
   // publish
   await lsRemote(branch);
-  const d4 = path.join(root, 'publish');
-  await counted(clone(url, d4, DEFAULT_BRANCH));
-  await counted(git(['rev-parse', '--verify', 'HEAD^{commit}'], { cwd: d4 }));
+  await hasCommit(base);
+  const d4 = path.join(work, 'publish');
+  await cloneFromMirror(d4);
   await counted(git(['switch', '--quiet', '--create', branch], { cwd: d4 }));
   await apply(d4, finalPatch);
-  await commitAll(d4, `speckit(${feature}): Phase 1: Setup`);
+  await commitAll(d4, `feat(${feature}): phase 1 – Setup`);
   commands += 4;
-  await counted(git(['rev-parse', '--verify', 'HEAD^{commit}'], { cwd: d4 }));
   await counted(
     git(
       [
@@ -246,6 +283,6 @@ export async function gitRunFloor(
     ),
   );
   const ms = now() - start;
-  await rm(root, { recursive: true, force: true });
+  await rm(work, { recursive: true, force: true });
   return { ms, commands };
 }

@@ -30,8 +30,15 @@ import { createWorld, featureKey, type World } from './world.ts';
  */
 export const PACING_OFF = { GITHUB_WRITE_INTERVAL_MS: '0' } as const;
 
-/** Sized for the 10-minute suite: an as-is run waits ~15 s on GitHub write spacing. */
-export const SIZES = { asIs: 4, whatIf: 8, realCodex: 3, gitFloor: 10, chainFloor: 60, triggerFloor: 15 };
+/** Sized for the 10-minute suite: an as-is run waits a few seconds on GitHub's write pace. */
+export const SIZES = { asIs: 6, whatIf: 8, realCodex: 3, gitFloor: 10, chainFloor: 60, triggerFloor: 15 };
+
+/**
+ * Consecutive runs go to different installations, so each trigger finds its
+ * installation's write bucket full, as a trigger on an idle app does (the
+ * previous run's last writes emptied its own bucket).
+ */
+const INSTALLATIONS = 5;
 
 export interface RunsSession {
   asIs: RunRecord[];
@@ -64,7 +71,7 @@ async function measureRunsSession(ctx: BenchContext): Promise<RunsSession> {
       `*** Begin Patch\n*** Add File: src/${feature}/hello.txt\n+Hello from ${feature}\n*** End Patch\n`,
     );
   });
-  const world = await createWorld({ features: total });
+  const world = await createWorld({ features: total, installations: INSTALLATIONS });
   try {
     await world.startWeb();
     await world.startWorker();

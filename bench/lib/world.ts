@@ -21,7 +21,9 @@ import { now } from './stats.ts';
 export const STUB_CODEX = fileURLToPath(new URL('./stub-codex.sh', import.meta.url));
 export const WEBHOOK_SECRET = 'bench-webhook-secret';
 export const API_TOKEN = 'bench-api-token-0123456789abcdef';
+/** The first installation; a world with several has 77, 78, … (one repository each). */
 export const INSTALLATION_ID = 77;
+const OWNER = 'Codertocat';
 const APP_ID = '123456';
 
 let privateKey: string | null = null;
@@ -44,6 +46,19 @@ export interface WorldOptions {
   stubCodexSeconds?: number;
   /** More environment for the app processes (e.g. SPECKIT_CONCURRENCY). */
   env?: Record<string, string>;
+  /**
+   * GitHub installations (default 1), each with a repository of its own
+   * (`Codertocat/Hello-World`, `Codertocat-2/Hello-World`, …) on the same bare
+   * git repository; run N goes to installation N mod count. GitHub paces
+   * writes per installation, so this is how a benchmark sees the app's own
+   * capacity rather than one installation's write allowance.
+   */
+  installations?: number;
+}
+
+/** Installation `index` (0-based) and its repository owner. */
+export function installationOf(index: number): { installationId: number; owner: string } {
+  return { installationId: INSTALLATION_ID + index, owner: index === 0 ? OWNER : `${OWNER}-${index + 1}` };
 }
 
 export interface Delivery {
@@ -74,17 +89,20 @@ export interface World {
   close(): Promise<void>;
 }
 
-export function webhookRequest(options: { feature: string; cloneUrl: string }): {
+export function webhookRequest(options: { feature: string; cloneUrl: string; installation?: number }): {
   body: string;
   headers: (deliveryId: string) => Record<string, string>;
 } {
+  const { installationId, owner } = installationOf(options.installation ?? 0);
   const payload = commentPayload({
     body: `/speckit run ${options.feature}`,
     cloneUrl: options.cloneUrl,
-    installationId: INSTALLATION_ID,
+    installationId,
     sender: { login: 'Codertocat' },
   });
   payload.repository.default_branch = DEFAULT_BRANCH;
+  payload.repository.owner.login = owner;
+  payload.repository.full_name = `${owner}/${payload.repository.name}`;
   const body = JSON.stringify(payload);
   const signature = sign(WEBHOOK_SECRET, body);
   return {
@@ -103,13 +121,16 @@ export async function createWorld(options: WorldOptions): Promise<World> {
   const database = await createTestDatabase();
   const root = await makeTempDir('speckit-bench-');
   const repo = await createBenchRepo({ features: options.features });
-  const github = await startTimedFakeGitHub({
-    owner: 'Codertocat',
-    name: 'Hello-World',
-    installationId: INSTALLATION_ID,
-    roles: { Codertocat: 'write' },
-    branchSha: (branch) => repo.readBranch(branch),
-  });
+  const installations = options.installations ?? 1;
+  const github = await startTimedFakeGitHub(
+    Array.from({ length: installations }, (_, index) => ({
+      ...installationOf(index),
+      name: 'Hello-World',
+      roles: { Codertocat: 'write' },
+      branchSha: (branch: string) => repo.readBranch(branch),
+    })),
+  );
+  let delivered = 0;
   const events = await listenRunEvents(database.url);
   let codexEnv: Record<string, string>;
   if (options.codex === 'real') {
@@ -148,6 +169,7 @@ export async function createWorld(options: WorldOptions): Promise<World> {
     GHE_HOST: github.host,
     GHE_PROTOCOL: 'http',
     WORK_DIR: path.join(root, 'workspaces'),
+    MIRROR_DIR: path.join(root, 'mirrors'),
     ARTIFACTS_DIR: path.join(root, 'artifacts'),
     LOG_LEVEL: 'info',
     CODEX_TIMEOUT_SECONDS: '300',
@@ -184,7 +206,11 @@ export async function createWorld(options: WorldOptions): Promise<World> {
     },
     async deliver(feature) {
       if (!world.web?.url) throw new Error('start the web process first');
-      const request = webhookRequest({ feature, cloneUrl: repo.url });
+      const request = webhookRequest({
+        feature,
+        cloneUrl: repo.url,
+        installation: delivered++ % installations,
+      });
       const deliveryId = randomUUID();
       const sentAt = now();
       const response = await fetch(`${world.web.url}/api/github/webhooks`, {

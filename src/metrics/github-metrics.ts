@@ -1,6 +1,7 @@
 // Counts GitHub REST calls by route and status through an Octokit plugin, so
 // every client Probot makes (app JWT and installation clients) is measured
-// without touching the code that calls GitHub.
+// without touching the code that calls GitHub. Each attempt counts: retries
+// made inside the request are calls GitHub answered too.
 import type { ProbotOctokit } from 'probot';
 import type { Metrics } from './metrics.ts';
 
@@ -33,16 +34,35 @@ export function routeLabel(options: RequestOptions): string {
   return `${method} ${url.split('?')[0]}`;
 }
 
-/** The Octokit class Probot should use, with every request counted in `metrics`. */
+/**
+ * The Octokit class Probot should use, with every HTTP exchange with GitHub
+ * counted in `metrics`. The count sits in the fetch the request finally makes,
+ * not around the request: plugins inside this one (the secondary-rate-limit
+ * retry, Octokit's own retry, the installation-token refresh) may send a
+ * request several times, and a 403 or 429 they wait out and retry is still a
+ * GitHub error worth seeing. A request that never got an answer counts as 0.
+ */
 export function withGitHubMetrics<T extends typeof ProbotOctokit>(Octokit: T, metrics: Metrics): T {
   return Octokit.plugin((octokit) => {
-    octokit.hook.after('request', (response, options) => {
-      metrics.githubCall(routeLabel(options as RequestOptions), response.status);
-    });
-    octokit.hook.error('request', (error, options) => {
-      const status = (error as { status?: number }).status ?? 0;
-      metrics.githubCall(routeLabel(options as RequestOptions), status);
-      throw error;
+    octokit.hook.wrap('request', (request, options) => {
+      const route = routeLabel(options as RequestOptions);
+      const given = (options.request as { fetch?: typeof fetch } | undefined)?.fetch;
+      const countingFetch: typeof fetch = async (input, init) => {
+        try {
+          // globalThis.fetch is read per call: test doubles patch it after clients exist.
+          const response = await (given ?? globalThis.fetch)(input, init);
+          metrics.githubCall(route, response.status);
+          return response;
+        } catch (error) {
+          metrics.githubCall(route, 0);
+          throw error;
+        }
+      };
+      // Set on this request's own options object: every hook of a request gets that
+      // same object (before-after-hook binds it), whatever a hook passes inward.
+      // `options.request` itself may be the client's shared defaults: replaced, not written to.
+      options.request = { ...options.request, fetch: countingFetch };
+      return request(options);
     });
     return {};
   }) as T;

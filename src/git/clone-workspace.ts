@@ -6,14 +6,15 @@
 //    fetch the wanted branches from the remote into it (--depth, explicit
 //    refspecs, the token in the environment only) — skipped when the caller
 //    names the commit it needs (`at`) and the mirror already holds it;
-// 2. clone locally from the mirror over file:// (--depth, --single-branch:
-//    objects are copied, never hardlinked or borrowed through alternates, so
-//    a workspace handed to another OS user shares nothing with the mirror);
+// 2. under the same lock, clone locally from the mirror over file:// (--depth,
+//    --single-branch: objects are copied, never hardlinked or borrowed through
+//    alternates, so a workspace handed to another OS user shares nothing with
+//    the mirror);
 // 3. point `origin` at the real remote, so later fetches and pushes work as
 //    with a plain clone.
 // The mirror is only an optimization: when anything about it fails, the
-// workspace is cloned straight from the remote (and a mirror that looks
-// broken is removed, to be rebuilt by the next run).
+// workspace is cloned straight from the remote. A mirror is removed (to be
+// rebuilt by the next run) only when git says it is damaged, twice in a row.
 import { createHash, randomUUID } from 'node:crypto';
 import { chmod, mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -85,17 +86,23 @@ export async function cloneWorkspace(options: CloneWorkspaceOptions): Promise<Cl
   }
   if (options.mirrorDir) {
     const mirror = mirrorPath(options.mirrorDir, options.cloneUrl);
-    try {
-      return await cloneFromMirror(options, options.mirrorDir, mirror);
-    } catch (error) {
-      if (options.signal?.aborted || (error instanceof GitError && error.kind === 'cancelled')) throw error;
-      const broken = looksBroken(error);
-      options.log?.warn(
-        { err: error, mirror, removed: broken },
-        'the repository mirror failed; cloning from the remote instead',
-      );
-      if (broken) await serialized(mirror, () => removeMirror(mirror)).catch(() => {});
-      await rm(options.dir, { recursive: true, force: true });
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await cloneFromMirror(options, options.mirrorDir, mirror);
+      } catch (error) {
+        if (options.signal?.aborted || (error instanceof GitError && error.kind === 'cancelled')) throw error;
+        await rm(options.dir, { recursive: true, force: true });
+        const corrupt = looksCorrupt(error);
+        // Another process's gc or fetch can make a sound mirror look corrupt
+        // for a moment: only a second failure of the same kind removes it.
+        if (corrupt && attempt === 1) continue;
+        options.log?.warn(
+          { err: error, mirror, removed: corrupt },
+          'the repository mirror failed; cloning from the remote instead',
+        );
+        if (corrupt) await serialized(mirror, () => removeMirror(mirror)).catch(() => {});
+        break;
+      }
     }
   }
   return cloneFromRemote(options);
@@ -138,8 +145,6 @@ async function cloneFromMirror(
   mirrorDir: string,
   mirror: string,
 ): Promise<ClonedWorkspace> {
-  const { dir, signal } = options;
-  const depth = options.depth ?? DEFAULT_CLONE_DEPTH;
   const branches = [...new Set([options.branch, ...(options.alsoFetch ?? [])])];
   let fetchedRemote = false;
   await serialized(mirror, async () => {
@@ -151,32 +156,50 @@ async function cloneFromMirror(
       options.at !== undefined &&
       (await hasCommit(mirror, options.at)) &&
       (await hasBranches(mirror, branches));
-    if (present) return;
-    await removeStaleLocks(mirror);
-    await runGit(
-      [
-        'fetch',
-        '--quiet',
-        '--no-tags',
-        '--no-write-fetch-head',
-        `--depth=${depth}`,
-        options.cloneUrl,
-        ...branches.map((branch) => `+refs/heads/${branch}:refs/heads/${branch}`),
-      ],
-      { cwd: mirror, auth: options.auth, signal },
-    ).catch((error: unknown) => {
-      remoteFailures.add(error as object);
-      throw error;
-    });
-    fetchedRemote = true;
-    // Many small fetches leave many packs; let git tidy up now and then.
-    await runGit(['gc', '--auto', '--quiet'], {
-      cwd: mirror,
-      config: { 'gc.auto': '6700', 'gc.autoPackLimit': '50', 'gc.autoDetach': 'false' },
-      signal,
-    }).catch((error: unknown) => options.log?.warn({ err: error, mirror }, 'git gc of the mirror failed'));
+    if (!present) fetchedRemote = await fetchIntoMirror(options, mirror, branches);
+    // Copied out under the same lock: a fetch or gc of this process never
+    // rewrites the mirror while a clone reads it.
+    await copyFromMirror(options, mirror);
   });
+  // From now on the workspace talks to the real remote, as a plain clone would.
+  await runGit(['remote', 'set-url', 'origin', options.cloneUrl], { cwd: options.dir });
+  return { source: 'mirror', fetchedRemote, head: await headSha(options.dir) };
+}
 
+/** Fetches `branches` from the remote into the mirror, then lets git tidy it up; true once fetched. */
+async function fetchIntoMirror(
+  options: CloneWorkspaceOptions,
+  mirror: string,
+  branches: readonly string[],
+): Promise<boolean> {
+  const { signal } = options;
+  const depth = options.depth ?? DEFAULT_CLONE_DEPTH;
+  await removeStaleLocks(mirror);
+  await runGit(
+    [
+      'fetch',
+      '--quiet',
+      '--no-tags',
+      '--no-write-fetch-head',
+      `--depth=${depth}`,
+      options.cloneUrl,
+      ...branches.map((branch) => `+refs/heads/${branch}:refs/heads/${branch}`),
+    ],
+    { cwd: mirror, auth: options.auth, signal },
+  );
+  // Many small fetches leave many packs; let git tidy up now and then.
+  await runGit(['gc', '--auto', '--quiet'], {
+    cwd: mirror,
+    config: { 'gc.auto': '6700', 'gc.autoPackLimit': '50', 'gc.autoDetach': 'false' },
+    signal,
+  }).catch((error: unknown) => options.log?.warn({ err: error, mirror }, 'git gc of the mirror failed'));
+  return true;
+}
+
+/** Clones the workspace locally from the mirror (file://: objects copied, nothing shared). */
+async function copyFromMirror(options: CloneWorkspaceOptions, mirror: string): Promise<void> {
+  const { dir, signal } = options;
+  const depth = options.depth ?? DEFAULT_CLONE_DEPTH;
   const source = pathToFileURL(mirror).href;
   await runGit(
     [
@@ -208,9 +231,6 @@ async function cloneFromMirror(
     );
   }
   if (options.at !== undefined) await checkoutAt(dir, options, source);
-  // From now on the workspace talks to the real remote, as a plain clone would.
-  await runGit(['remote', 'set-url', 'origin', options.cloneUrl], { cwd: dir });
-  return { source: 'mirror', fetchedRemote, head: await headSha(dir) };
 }
 
 function trackingRefspec(branch: string): string {
@@ -328,22 +348,23 @@ async function removeStaleLocks(mirror: string): Promise<void> {
   }
 }
 
-/** Errors of the fetch from the remote into the mirror (the others are local to the mirror). */
-const remoteFailures = new WeakSet<object>();
-
 /**
- * Whether a failure points at the mirror itself, which is then removed: any local
- * failure, and a fetch from the remote that failed for no remote reason (network,
- * token, missing branch) — except another process holding one of git's locks.
+ * What git says when a repository's objects or refs are damaged (or it is no
+ * repository at all any more). Anything else — a full disk, a workspace that
+ * is not empty, another git's lock, the remote's own trouble — says nothing
+ * about the mirror, which is then kept.
  */
-function looksBroken(error: unknown): boolean {
-  if (!(error instanceof GitError)) return true;
-  if (error.code === COMMIT_UNAVAILABLE) return false;
-  if (
-    /\.lock'?:? file exists|cannot lock ref|unable to create .*\.lock|another git process/i.test(error.stderr)
-  )
-    return false;
-  return !remoteFailures.has(error) || error.kind === 'other';
+const CORRUPTION =
+  /not a git repository|is corrupt|corrupt (loose )?object|bad object|missing (blob|tree|commit|object)|unable to read (tree|sha1 file|[0-9a-f]{40})|did not send all necessary objects|invalid sha1 pointer|bad packed object|packfile .* cannot be accessed|inflate returned|object file .* is empty|failed to read object/i;
+
+/** Whether a failure shows the mirror itself is damaged (the server's `remote:` lines do not count). */
+function looksCorrupt(error: unknown): boolean {
+  if (!(error instanceof GitError) || error.code === COMMIT_UNAVAILABLE) return false;
+  const local = error.stderr
+    .split('\n')
+    .filter((line) => !line.startsWith('remote:'))
+    .join('\n');
+  return CORRUPTION.test(local);
 }
 
 /** One operation at a time per mirror within this process (other processes: git's own locks). */

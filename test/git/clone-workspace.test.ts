@@ -2,7 +2,7 @@
 // smart-HTTP server that requires the token: a second workspace fetches only
 // new objects, or nothing at all when the mirror holds the commit; the token
 // never reaches a file; a broken mirror falls back to the remote.
-import { readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloneWorkspace, mirrorPath } from '../../src/git/clone-workspace.ts';
@@ -199,6 +199,34 @@ describe('cloneWorkspace through a mirror', () => {
 
     const again = await cloneWorkspace({ mirrorDir, cloneUrl, dir: await workspace(), branch: 'main', auth });
     expect(again).toMatchObject({ source: 'mirror', fetchedRemote: true, head: tip });
+  });
+
+  it('keeps the mirror when the workspace clone fails for a reason that is not the mirror', async () => {
+    const mirrorDir = await makeTempDir('speckit-mirrors-');
+    const mirror = mirrorPath(mirrorDir, cloneUrl);
+    const tip = (await repo.readBranch('main')) as string;
+    await cloneWorkspace({ mirrorDir, cloneUrl, dir: await workspace(), branch: 'main', auth });
+    // Something left a file where the workspace goes: the local clone refuses.
+    const dir = await workspace();
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'leftover.txt'), 'left by a crashed attempt\n');
+    const warnings: unknown[] = [];
+    const log = { warn: (...args: unknown[]) => void warnings.push(args) };
+    const result = await cloneWorkspace({ mirrorDir, cloneUrl, dir, branch: 'main', at: tip, auth, log });
+    expect(result).toMatchObject({ source: 'remote', head: tip });
+    expect(JSON.stringify(warnings)).toContain('"removed":false');
+    expect(JSON.stringify(warnings)).toContain('already exists and is not an empty directory');
+    // The mirror is intact and serves the next workspace without the network.
+    expect((await stat(mirror)).isDirectory()).toBe(true);
+    const again = await cloneWorkspace({
+      mirrorDir,
+      cloneUrl,
+      dir: await workspace(),
+      branch: 'main',
+      at: tip,
+      auth,
+    });
+    expect(again).toMatchObject({ source: 'mirror', fetchedRemote: false, head: tip });
   });
 
   it('falls back without removing the mirror while another git holds its lock, and clears a stale lock', async () => {

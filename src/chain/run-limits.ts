@@ -4,6 +4,11 @@
 // `max_runs_per_day` runs created in the last 24 hours. The check and the
 // insert share one transaction holding an advisory lock per installation, so
 // two triggers arriving together cannot both take the last place.
+//
+// The runs counted are the installation's, the limits those of the repository
+// that triggered: a repository's file makes its own triggers stricter, and the
+// schema keeps `max_active_runs` at or below INSTALLATION_MAX_ACTIVE_RUNS, so
+// no repository's file can lift the cap for the installation's other ones.
 import type { Tx } from '../db/prisma.ts';
 import type { RunLimitExceeded } from '../github/render/run-limit.ts';
 import type { RepoConfig } from '../repo-config/index.ts';

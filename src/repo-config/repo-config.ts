@@ -8,6 +8,14 @@ import { UserError } from '../errors.ts';
 
 export const REPO_CONFIG_PATH = '.github/speckit.yml';
 
+/**
+ * The cap on active runs per installation. `limits` count the runs of the
+ * whole installation but come from the file of whichever repository
+ * triggered, so a repository may set a lower cap for its own triggers, never
+ * a higher one: one repository's file cannot lift the cap for all the others.
+ */
+export const INSTALLATION_MAX_ACTIVE_RUNS = 10;
+
 const relativeDir = z
   .string()
   .trim()
@@ -84,7 +92,15 @@ const schema = z.strictObject({
     .prefault({}),
   limits: z
     .strictObject({
-      max_active_runs: z.number().int().positive().max(1000).default(10),
+      max_active_runs: z
+        .number()
+        .int()
+        .positive()
+        .max(
+          INSTALLATION_MAX_ACTIVE_RUNS,
+          `must be at most ${INSTALLATION_MAX_ACTIVE_RUNS}: it counts the active runs of every repository of the installation, so a repository may lower it, not raise it`,
+        )
+        .default(INSTALLATION_MAX_ACTIVE_RUNS),
       max_runs_per_day: z.number().int().positive().max(100_000).optional(),
     })
     .prefault({}),
@@ -114,7 +130,10 @@ export interface RepoConfig {
   branchUpdate: 'merge' | 'rebase';
   /** Shell commands run in the workspace before Codex (setup) and after it (verify). */
   commands: { setup: readonly string[]; verify: readonly string[]; onVerifyFailure: 'fail' | 'warn' };
-  /** Per-installation caps checked when a run starts. */
+  /**
+   * Caps checked when this repository triggers a run, counting the runs of the
+   * whole installation; `maxActiveRuns` is at most INSTALLATION_MAX_ACTIVE_RUNS.
+   */
   limits: { maxActiveRuns: number; maxRunsPerDay: number | undefined };
 }
 
@@ -149,27 +168,18 @@ function deepFreeze<T>(value: T): T {
 /** What applies when a repository has no `.github/speckit.yml`. */
 export const DEFAULT_REPO_CONFIG: RepoConfig = toRepoConfig(schema.parse({}));
 
-/** The file's field names (snake_case, dotted), for documentation and tests. */
-export const REPO_CONFIG_FIELDS = [
-  'version',
-  'specs_dir',
-  'branch_prefix',
-  'pull_request.draft',
-  'pull_request.labels',
-  'codex.mode',
-  'codex.model',
-  'codex.cloud_env',
-  'diff_limits.max_files',
-  'diff_limits.max_lines',
-  'allow_workflow_changes',
-  'allowed_runners',
-  'auto_continue',
-  'branch_update',
-  'commands.setup',
-  'commands.verify',
-  'limits.max_active_runs',
-  'limits.max_runs_per_day',
-] as const;
+/** The leaf fields under `shape`, dotted (`pull_request.draft`): nested mappings are walked, defaults unwrapped. */
+function fieldNames(shape: z.ZodRawShape, prefix = ''): string[] {
+  return Object.entries(shape).flatMap(([key, field]) => {
+    let type: z.core.$ZodType = field;
+    while (type instanceof z.ZodDefault || type instanceof z.ZodPrefault || type instanceof z.ZodOptional)
+      type = type.unwrap();
+    return type instanceof z.ZodObject ? fieldNames(type.shape, `${prefix}${key}.`) : [`${prefix}${key}`];
+  });
+}
+
+/** Every field the file may hold (snake_case, dotted), read from the schema; the README documents each. */
+export const REPO_CONFIG_FIELDS: readonly string[] = Object.freeze(fieldNames(schema.shape));
 
 /** The problem with `.github/speckit.yml`, safe to show in a comment or check run. */
 export class RepoConfigError extends UserError {

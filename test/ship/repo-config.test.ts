@@ -6,13 +6,25 @@ import path from 'node:path';
 import nock from 'nock';
 import { ProbotOctokit } from 'probot';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { UserError } from '../../src/errors.ts';
 import {
   createRepoConfigLoader,
   DEFAULT_REPO_CONFIG,
   parseRepoConfig,
+  REPO_CONFIG_FIELDS,
   RepoConfigError,
 } from '../../src/repo-config/index.ts';
+
+const readme = readFileSync(path.resolve(import.meta.dirname, '../../README.md'), 'utf8');
+/** The README's `.github/speckit.yml` example. */
+const readmeExample = /```yaml\n(# \.github\/speckit\.yml[\s\S]*?)```/.exec(readme)?.[1] ?? '';
+
+/** The dotted leaf paths of a parsed YAML mapping. */
+function leafPaths(value: unknown, prefix = ''): string[] {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return [prefix.slice(0, -1)];
+  return Object.entries(value).flatMap(([key, child]) => leafPaths(child, `${prefix}${key}.`));
+}
 
 function problemsOf(text: string): string {
   try {
@@ -87,13 +99,28 @@ limits:
   });
 
   it('accepts the example of the README', () => {
-    const readme = readFileSync(path.resolve(import.meta.dirname, '../../README.md'), 'utf8');
-    const example = /```yaml\n(# \.github\/speckit\.yml[\s\S]*?)```/.exec(readme)?.[1];
-    expect(example).toBeDefined();
-    const config = parseRepoConfig(example ?? '');
+    const config = parseRepoConfig(readmeExample);
     expect(config.allowedRunners).toEqual([]);
     expect(config.commands).toEqual({ setup: ['npm ci'], verify: ['npm test'], onVerifyFailure: 'fail' });
     expect(config.codex.model).toBe('gpt-5.5');
+  });
+
+  it('documents every field in the README example, and no other', () => {
+    expect(REPO_CONFIG_FIELDS).toContain('commands.on_verify_failure');
+    expect(leafPaths(parseYaml(readmeExample)).sort()).toEqual([...REPO_CONFIG_FIELDS].sort());
+  });
+
+  it('shows in the README the message an invalid file really gets', () => {
+    const shown = /An invalid\s+file makes commands reply[^`]*```text\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(shown, 'README, "Per-repository configuration": the sample reply').toBeDefined();
+    expect(`@octocat ${problemsOf('pull_request:\n  draft: "yes"\n')}\n`).toBe(shown);
+  });
+
+  it('refuses a max_active_runs above the installation cap: a repository may lower it, not raise it', () => {
+    expect(parseRepoConfig('limits:\n  max_active_runs: 10\n').limits.maxActiveRuns).toBe(10);
+    expect(problemsOf('limits:\n  max_active_runs: 11\n')).toContain(
+      '`limits.max_active_runs`: must be at most 10: it counts the active runs of every repository of the installation, so a repository may lower it, not raise it',
+    );
   });
 
   it('keeps defaults for the fields a partial file leaves out', () => {

@@ -150,19 +150,30 @@ async function admitComment(a: Admission, trigger: CommentTrigger): Promise<stri
     case 'run': {
       const config = await configOrReply(a, reply);
       if (!config) return null;
-      const featureKey = command.featureKey ?? (await featureFromContext(a, trigger, config));
+      const pr = trigger.isPullRequest ? await pullRequestHead(a.octokit, a.repo, trigger.issueNumber) : null;
+      if (pr && pr.repoFullName !== a.repo.fullName) {
+        await reply(forkRefusal(a, 'comment `/speckit run` on that pull request'));
+        return null;
+      }
+      const featureKey = command.featureKey ?? (await featureFromContext(a, trigger, config, pr));
       if (!featureKey) {
         await reply(await noFeatureReply(a, 'run', config));
         return null;
       }
+      // On an open pull request the run works on the PR's own head branch, as
+      // the label does (for the bot's own PR that is <branch_prefix><feature>);
+      // elsewhere, and on a closed PR, on the bot's branch for the feature.
+      const headBranch = pr?.state === 'open' ? pr.ref : null;
       const all = wantsAllPhases(command, config);
-      if (all !== command.all) await storeOptions(a, { ...triggerOptions(trigger), all });
+      if (all !== command.all || headBranch) {
+        await storeOptions(a, { ...triggerOptions(trigger), all, headBranch });
+      }
       return createRun(a, config, {
         kind: 'comment',
         featureKey,
         issueNumber: trigger.issueNumber,
         commentId: trigger.commentId,
-        branchName: featureBranchName(featureKey, config.branchPrefix),
+        branchName: headBranch ?? featureBranchName(featureKey, config.branchPrefix),
         phaseNumber: command.phase,
       });
     }
@@ -239,15 +250,19 @@ function verbPhrase(command: Command): string {
   }
 }
 
-/** The feature a command without one is about: the PR's branch, else the latest run on this issue or PR. */
+/**
+ * The feature a command without one is about: the PR's branch (`head`, when
+ * the caller already looked it up), else the latest run on this issue or PR.
+ */
 async function featureFromContext(
   a: Admission,
   trigger: CommentTrigger,
   config: RepoConfig,
+  head?: PullRequestHead | null,
 ): Promise<string | null> {
   if (trigger.isPullRequest) {
-    const head = await pullRequestHead(a.octokit, a.repo, trigger.issueNumber);
-    const feature = head ? featureFromBranch(head.ref, config.branchPrefix) : null;
+    const pr = head === undefined ? await pullRequestHead(a.octokit, a.repo, trigger.issueNumber) : head;
+    const feature = pr ? featureFromBranch(pr.ref, config.branchPrefix) : null;
     if (feature) return feature;
   }
   const latest = await a.deps.prisma.specWorkflowRun.findFirst({
@@ -299,17 +314,30 @@ export function featureFromBranch(ref: string, branchPrefix: string = DEFAULT_BR
   return prefix || /^\d+-/.test(name) ? name : null;
 }
 
+interface PullRequestHead {
+  ref: string;
+  sha: string;
+  /** The repository the head branch lives in; null when that fork was deleted. */
+  repoFullName: string | null;
+  state: 'open' | 'closed';
+}
+
 async function pullRequestHead(
   octokit: Octokit,
   repo: RepositoryRef,
   number: number,
-): Promise<{ ref: string; sha: string; repoFullName: string | null } | null> {
+): Promise<PullRequestHead | null> {
   try {
     const { data } = await octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', {
       ...repoParams(repo),
       pull_number: number,
     });
-    return { ref: data.head.ref, sha: data.head.sha, repoFullName: data.head.repo?.full_name ?? null };
+    return {
+      ref: data.head.ref,
+      sha: data.head.sha,
+      repoFullName: data.head.repo?.full_name ?? null,
+      state: data.state === 'open' ? 'open' : 'closed',
+    };
   } catch (error) {
     if (isNotFound(error)) return null;
     throw error;
@@ -411,15 +439,24 @@ async function runCommandReply(
   return `@${a.actor} run \`${found.id}\` cannot be cancelled: ${'message' in result ? result.message : 'it was not found.'}`;
 }
 
+/**
+ * The reply to a run asked for on a pull request from a fork: the app never
+ * pushes to a fork nor runs a fork's code, so it starts nothing there.
+ */
+function forkRefusal(a: Admission, then: string): string {
+  return (
+    `@${a.actor} Spec Kit runs only on pull requests whose branch is in ${a.repo.fullName}; ` +
+    `this one comes from a fork, so nothing was started (the app never pushes to a fork or runs its code). ` +
+    `Push the branch to this repository and ${then}, or comment \`/speckit run <feature>\` on an issue to work on the bot's own branch.`
+  );
+}
+
 // --- the label ------------------------------------------------------------
 
 async function admitLabel(a: Admission, trigger: LabelTrigger): Promise<string | null> {
   const reply = (body: string) => createComment(a.octokit, a.repo, trigger.issueNumber, body);
   if (trigger.fork) {
-    await reply(
-      `@${a.actor} Spec Kit runs only on pull requests whose branch is in ${a.repo.fullName}; ` +
-        'this one comes from a fork, so nothing was started. Push the branch to this repository and label that pull request.',
-    );
+    await reply(forkRefusal(a, 'label that pull request'));
     return null;
   }
   const config = await authorizeRunner(a, reply, 'start Spec Kit runs');

@@ -160,6 +160,54 @@ describe('comment commands', () => {
     expect(run.issueNumber).toBe(55);
   });
 
+  it("runs a command written on a same-repository PR on that PR's head branch", async () => {
+    const pr = (number: number, ref: string, state = 'open') => ({
+      number,
+      state,
+      head: { ref, sha: 'd'.repeat(40), repo: { full_name: 'Codertocat/Hello-World' } },
+      base: { ref: 'master' },
+      html_url: `https://github.com/Codertocat/Hello-World/pull/${number}`,
+    });
+    h.github.pulls.push(pr(56, 'alice/greeting'), pr(57, '005-spec'), pr(58, 'bob/closed', 'closed'));
+    const cases = [
+      // A person's branch: the named feature, their branch.
+      { body: '/speckit run 001-demo', issue: 56, featureKey: '001-demo', branchName: 'alice/greeting' },
+      // The Spec Kit feature branch itself names the feature.
+      { body: '/speckit run', issue: 57, featureKey: '005-spec', branchName: '005-spec' },
+      // A closed PR's branch is left alone: the bot's own branch for the feature.
+      { body: '/speckit run 001-demo', issue: 58, featureKey: '001-demo', branchName: 'speckit/001-demo' },
+    ];
+    for (const { body, issue, featureKey, branchName } of cases) {
+      const result = await comment(body, { pullRequest: true, issue });
+      const run = await h.prisma.specWorkflowRun.findUniqueOrThrow({ where: { id: result.runId ?? '' } });
+      expect(run, `#${issue}`).toMatchObject({ featureKey, branchName, issueNumber: issue });
+      await h.prisma.specWorkflowRun.update({
+        where: { id: run.id },
+        data: { status: 'cancelled', finishedAt: new Date() },
+      });
+    }
+  });
+
+  it('refuses a run asked for on a pull request from a fork, explaining why', async () => {
+    h.github.pulls.push({
+      number: 59,
+      state: 'open',
+      head: { ref: '001-demo', sha: 'e'.repeat(40), repo: { full_name: 'someone/Hello-World' } },
+      base: { ref: 'master' },
+      html_url: 'https://github.com/Codertocat/Hello-World/pull/59',
+    });
+    const runs = await h.prisma.specWorkflowRun.count();
+    const result = await comment('/speckit run 001-demo', { pullRequest: true, issue: 59 });
+    expect(result.runId).toBeNull();
+    expect(result.reply).toContain('@Codertocat Spec Kit runs only on pull requests whose branch is in');
+    expect(result.reply).toContain('comes from a fork, so nothing was started');
+    expect(result.reply).toContain('never pushes to a fork or runs its code');
+    expect(await h.prisma.specWorkflowRun.count()).toBe(runs);
+    // Asking about the plan is still fine: it reads nothing of the fork.
+    const plan = await comment('/speckit plan 001-demo', { pullRequest: true, issue: 59 });
+    expect(plan.reply).toContain('**Next: Phase 1: Setup**');
+  });
+
   it('answers unknown commands and bad arguments with the usage', async () => {
     const unknown = await comment('/speckit deploy prod');
     expect(unknown.reply).toContain('Unknown command `deploy`');

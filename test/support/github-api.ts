@@ -296,10 +296,29 @@ export function createFakeGitHub(repo: FakeGitHubRepo): FakeGitHub {
     {
       method: 'POST',
       pattern: new RegExp(`^${base}/issues/(\\d+)/comments$`),
-      reply: (_match, _url, body) => {
-        const comment = { id: nextId++, body: body.body, user: { login: 'speckit-bot[bot]', type: 'Bot' } };
+      reply: (match, _url, body) => {
+        const id = nextId++;
+        const comment = {
+          id,
+          body: body.body,
+          user: { login: 'speckit-bot[bot]', type: 'Bot' },
+          issue_url: `https://api.github.com${base}/issues/${match[1]}`,
+          html_url: `https://github.com/${repo.owner}/${repo.name}/issues/${match[1]}#issuecomment-${id}`,
+        };
         comments.set(comment.id, comment);
         return [201, comment];
+      },
+    },
+    {
+      // The comments on an issue or PR, oldest first, paged like GitHub.
+      method: 'GET',
+      pattern: new RegExp(`^${base}/issues/(\\d+)/comments$`),
+      reply: (match, url) => {
+        const issueUrl = `https://api.github.com${base}/issues/${match[1]}`;
+        const perPage = Math.min(Number(url.searchParams.get('per_page') ?? 30), 100);
+        const page = Number(url.searchParams.get('page') ?? 1);
+        const onIssue = [...comments.values()].filter((c) => c.issue_url === issueUrl);
+        return [200, onIssue.slice((page - 1) * perPage, page * perPage)];
       },
     },
     {

@@ -17,7 +17,17 @@ import { type DemoWorld, startDemoWorld } from '../support/demo-world.ts';
 import { applyPatchCall, finalMessage, isToolFollowUp } from '../support/fake-model-server.ts';
 import { type BareRepo, commitFilesNow, fixtureGit, refuseWorkflowPushes } from '../support/git-fixtures.ts';
 
-const FEATURES = ['001-demo', '002-moved', '003-conflict', '004-late', '005-late-conflict', '006-workflow'];
+const FEATURES = [
+  '001-demo',
+  '002-moved',
+  '003-conflict',
+  '004-late',
+  '005-late-conflict',
+  '006-workflow',
+  '007-credit',
+];
+/** The example payload's sender (Codertocat) and their GitHub account id. */
+const SENDER_ID = 21031067;
 
 /** Codex adds a CI workflow with phase 1 (allowed by this repository's .github/speckit.yml). */
 const WORKFLOW_PATCH = PHASE_1_PATCH.replace(
@@ -63,6 +73,18 @@ function whenPublishStarts(hook: () => void): void {
   atPublish = hook;
 }
 
+/** Adds the sender's account id to the stored trigger of the feature's run, as a webhook that records it would. */
+async function recordSenderId(feature: string): Promise<void> {
+  const run = await harness.prisma.specWorkflowRun.findFirstOrThrow({ where: { featureKey: feature } });
+  const delivery = await harness.prisma.webhookDelivery.findUniqueOrThrow({
+    where: { id: run.triggerDeliveryId ?? '' },
+  });
+  await harness.prisma.webhookDelivery.update({
+    where: { id: delivery.id },
+    data: { trigger: { ...(delivery.trigger as object), actorId: SENDER_ID } },
+  });
+}
+
 async function artifactText(runId: string, artifactType: string): Promise<string> {
   const artifact = await harness.prisma.workflowArtifact.findFirstOrThrow({ where: { runId, artifactType } });
   return readFile(path.join(harness.env.ARTIFACTS_DIR ?? '', artifact.path), 'utf8');
@@ -82,6 +104,7 @@ beforeAll(async () => {
         await beforePhase2(feature);
         return applyPatchCall(PHASE_2_PATCH);
       }
+      if (feature === '007-credit') await recordSenderId(feature);
       return applyPatchCall(feature === '006-workflow' ? WORKFLOW_PATCH : PHASE_1_PATCH);
     },
     files: {
@@ -226,5 +249,14 @@ describe('publish', () => {
       'refusing to allow a GitHub App to create or update workflow `.github/workflows/ci.yml` without `workflows` permission',
     );
     expect(log).toContain('[remote rejected]');
+  });
+
+  it("credits the person who asked with GitHub's <id>+<login> noreply address when the trigger has their id", async () => {
+    const run = await world.run('007-credit');
+    expect(run).toMatchObject({ status: 'succeeded' });
+    const [commit] = await repo.log('speckit/007-credit');
+    expect(commit?.body).toContain(
+      `Co-authored-by: Codertocat <${SENDER_ID}+Codertocat@users.noreply.github.com>`,
+    );
   });
 });

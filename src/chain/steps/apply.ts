@@ -19,8 +19,8 @@ import { parseTasks } from '../../spec-kit/parse-tasks.ts';
 import { tickTasks, untickTasks, verifyTasks } from '../../spec-kit/tick-tasks.ts';
 import type { TasksDocument } from '../../spec-kit/types.ts';
 import { checkGuardrails, DEFAULT_GUARDRAILS, diffStats } from '../guardrails.ts';
-import { loadStepOutput } from '../runs.ts';
-import type { StepHandler } from '../step-context.ts';
+import { loadStepOutput, type Run } from '../runs.ts';
+import type { StepContext, StepHandler } from '../step-context.ts';
 import { BOT_IDENTITY, commitMessage, commitTrailers } from './commit-spec.ts';
 import { tasksPath } from './discover.ts';
 import { loadDiscoverOutput } from './discover-output.ts';
@@ -104,7 +104,7 @@ export const applyStep: StepHandler = async (run, ctx) => {
     );
   }
   const message = commitMessage(run.featureKey, discovered.phase, verified);
-  const trailers = commitTrailers(run.id, run.triggerActor);
+  const trailers = commitTrailers(run.id, { login: run.triggerActor, id: await triggerActorId(ctx, run) });
   const commitDate = new Date().toISOString();
   const commitSha = await commitAll(dir, { message, author: BOT_IDENTITY, trailers, date: commitDate });
   const brief = (task: { id: string; description: string }) => ({
@@ -129,6 +129,20 @@ export const applyStep: StepHandler = async (run, ctx) => {
     patch,
   };
 };
+
+/**
+ * The GitHub account id of the person who triggered the run, when the stored
+ * trigger records it (`actorId`, the webhook's sender.id); null otherwise.
+ */
+async function triggerActorId(ctx: StepContext, run: Run): Promise<number | null> {
+  if (!run.triggerDeliveryId) return null;
+  const delivery = await ctx.prisma.webhookDelivery.findUnique({
+    where: { id: run.triggerDeliveryId },
+    select: { trigger: true },
+  });
+  const id = (delivery?.trigger as { actorId?: unknown } | null)?.actorId;
+  return typeof id === 'number' ? id : null;
+}
 
 /** Each phase of the ticked tasks.md: done, this run's, or remaining (for the PR body). */
 function phaseProgress(

@@ -44,11 +44,21 @@ export function commitMessage(
   return [subject, '', ...tasks.map((t) => `- ${t.id} ${t.description}`)].join('\n');
 }
 
-/** The run trailer, and a Co-authored-by for the person who asked for the run. */
-export function commitTrailers(runId: string, actor: string): Record<string, string> {
+/**
+ * The run trailer, and a Co-authored-by for the person who asked for the run:
+ * GitHub's noreply address `<id>+<login>@users.noreply.github.com` when their
+ * account id is known (it credits the account even after a rename), else the
+ * older `<login>@users.noreply.github.com`.
+ */
+export function commitTrailers(
+  runId: string,
+  actor: { login: string; id?: number | null },
+): Record<string, string> {
   const trailers: Record<string, string> = { [RUN_TRAILER]: runId };
-  if (actor && actor !== 'api' && !actor.endsWith('[bot]')) {
-    trailers['Co-authored-by'] = `${actor} <${actor}@users.noreply.github.com>`;
+  const { login, id } = actor;
+  if (login && login !== 'api' && !login.endsWith('[bot]')) {
+    const local = typeof id === 'number' && Number.isInteger(id) && id > 0 ? `${id}+${login}` : login;
+    trailers['Co-authored-by'] = `${login} <${local}@users.noreply.github.com>`;
   }
   return trailers;
 }

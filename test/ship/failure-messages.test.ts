@@ -41,6 +41,7 @@ function raisedCodes(): Map<string, Set<string>> {
   // GitError: `git_<kind>`, `git_error` for kind 'other'.
   const gitError = readFileSync(path.join(root, 'src/git/git-error.ts'), 'utf8');
   expect(gitError, 'GitError names its codes differently now: teach this test').toContain(
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of GitError's template literal
     "code: options.code ?? `git_${kind === 'other' ? 'error' : kind}`",
   );
   const kinds = /export type GitFailureKind =([^;]+);/.exec(gitError)?.[1] ?? '';

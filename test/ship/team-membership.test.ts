@@ -78,16 +78,14 @@ describe('isAllowedRunner with org/team entries', () => {
   });
 
   it('passes other 403s on (a secondary rate limit is no missing permission)', async () => {
-    nock(api)
-      .get('/orgs/octo-org/teams/spec-maintainers/memberships/Codertocat')
-      .reply(
-        403,
-        {
-          message: 'You have exceeded a secondary rate limit.',
-          documentation_url: 'https://docs.github.com/rest',
-        },
-        { 'retry-after': '60' },
-      );
+    nock(api).get('/orgs/octo-org/teams/spec-maintainers/memberships/Codertocat').reply(
+      403,
+      {
+        message: 'You have exceeded a secondary rate limit.',
+        documentation_url: 'https://docs.github.com/rest',
+      },
+      { 'retry-after': '60' },
+    );
     const error = await isAllowedRunner(octokit, ['octo-org/spec-maintainers'], 'Codertocat').catch(
       (e: unknown) => e,
     );

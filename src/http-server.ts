@@ -6,6 +6,8 @@ import type { Readiness } from './metrics/readiness.ts';
 import type { SetupHandler } from './setup/setup-app.ts';
 
 export const WEBHOOK_PATH = '/api/github/webhooks';
+/** GitHub caps webhook payloads at 25 MB; a bigger body is not GitHub's and is not read. */
+export const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;
 
 export type Middleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => unknown;
 
@@ -70,6 +72,7 @@ async function route(options: HttpServerOptions, req: IncomingMessage, res: Serv
   if (!options.webhooks && options.setup && (await options.setup(req, res))) return;
   // --- end issue #11 ---
   if (url.pathname === WEBHOOK_PATH) {
+    if (req.method === 'POST' && refuseOversizedWebhook(req, res)) return;
     if (!options.webhooks) {
       sendJson(res, 503, {
         error: 'not_configured',
@@ -92,6 +95,35 @@ async function route(options: HttpServerOptions, req: IncomingMessage, res: Serv
     return;
   }
   sendJson(res, 404, { error: 'not_found' });
+}
+
+/**
+ * Refuses a webhook body that GitHub would never send, before anything reads
+ * it: over GitHub's 25 MB cap (413), or of unknown length (411; GitHub always
+ * sends Content-Length). Nothing is stored for it.
+ */
+function refuseOversizedWebhook(req: IncomingMessage, res: ServerResponse): boolean {
+  const declared = req.headers['content-length'];
+  const refusal =
+    declared === undefined
+      ? {
+          status: 411,
+          error: 'length_required',
+          message: 'Webhook deliveries must declare their Content-Length, as GitHub does.',
+        }
+      : Number(declared) > MAX_WEBHOOK_BYTES
+        ? {
+            status: 413,
+            error: 'payload_too_large',
+            message: `The webhook body is ${declared} bytes; GitHub sends at most ${MAX_WEBHOOK_BYTES} (25 MB), so this delivery is refused unread.`,
+          }
+        : null;
+  if (!refusal) return false;
+  // The body is never read: the connection closes after the answer instead of draining it.
+  res.setHeader('connection', 'close');
+  res.once('finish', () => req.destroy());
+  sendJson(res, refusal.status, { error: refusal.error, message: refusal.message });
+  return true;
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

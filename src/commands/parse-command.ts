@@ -84,9 +84,21 @@ function validFeature(name: string): boolean {
 const notAFeature = (name: string) =>
   `\`${name}\` is not a feature name: use the name of a directory under \`specs/\`, e.g. \`001-user-auth\`.`;
 
+/**
+ * The longest command line read. Real commands are a few dozen characters; a
+ * longer `/speckit` line is refused with the limit rather than echoed back or
+ * split into thousands of words.
+ */
+export const MAX_COMMAND_LENGTH = 500;
+
 export function parseCommand(body: string): ParseResult {
   const line = commandLine(body);
   if (line === null || !PREFIX.test(line)) return { kind: 'none' };
+  if (line.length > MAX_COMMAND_LENGTH) {
+    return invalid(
+      `The command line is ${line.length} characters long; a \`/speckit\` command is at most ${MAX_COMMAND_LENGTH}. Put the command alone on the first line and any notes below it.`,
+    );
+  }
   const [verbWord, ...words] = line.split(/\s+/).slice(1);
   const verb = verbWord?.toLowerCase();
   if (verb === undefined || verb === 'help') {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommand } from '../../src/commands/parse-command.ts';
+import { MAX_COMMAND_LENGTH, parseCommand } from '../../src/commands/parse-command.ts';
 
 describe('parseCommand', () => {
   it('reads `/speckit run <feature>` from the first line', () => {
@@ -208,5 +208,28 @@ describe('parseCommand', () => {
 
   it('refuses arguments to help', () => {
     expect(parseCommand('/speckit help me').kind).toBe('invalid');
+  });
+});
+
+describe('parseCommand limits', () => {
+  it('refuses a command line over MAX_COMMAND_LENGTH, naming both lengths', () => {
+    const line = `/speckit run 001-demo ${'x'.repeat(MAX_COMMAND_LENGTH)}`;
+    const result = parseCommand(line);
+    expect(result.kind).toBe('invalid');
+    expect(result.kind === 'invalid' && result.message).toContain(
+      `is ${line.length} characters long; a \`/speckit\` command is at most ${MAX_COMMAND_LENGTH}`,
+    );
+  });
+
+  it('accepts a command line of exactly MAX_COMMAND_LENGTH', () => {
+    const line = `/speckit plan ${'a'.repeat(MAX_COMMAND_LENGTH - '/speckit plan '.length)}`;
+    expect(line).toHaveLength(MAX_COMMAND_LENGTH);
+    // The feature name is too long to be one, but the line itself is read.
+    expect(parseCommand(line).kind).toBe('invalid');
+    expect(JSON.stringify(parseCommand(line))).not.toContain('characters long');
+  });
+
+  it('ignores a long comment whose first line is not a command', () => {
+    expect(parseCommand(`thanks!\n/speckit run 001-demo\n${'y'.repeat(70_000)}`)).toEqual({ kind: 'none' });
   });
 });

@@ -1,6 +1,11 @@
 // Cancel reaches the worker holding a run through PostgreSQL NOTIFY: every
 // worker process LISTENs on one channel and aborts the steps it is running
 // for that run (which kills Codex), wherever the cancel was asked.
+//
+// The LISTEN connection can drop (a database restart, a failover): it is
+// re-established with backoff for as long as the process runs, and after each
+// reconnection the runs being watched are looked up once, because a cancel
+// committed while nobody listened was announced to no one.
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Tx } from '../db/prisma.ts';
@@ -18,30 +23,93 @@ export interface CancelListener {
   close(): Promise<void>;
 }
 
-export async function startCancelListener(databaseUrl: string, log: Logger): Promise<CancelListener> {
+export interface CancelListenerOptions {
+  /** Backoff bounds of reconnection attempts. */
+  minReconnectMs?: number;
+  maxReconnectMs?: number;
+}
+
+export async function startCancelListener(
+  databaseUrl: string,
+  log: Logger,
+  options: CancelListenerOptions = {},
+): Promise<CancelListener> {
+  const minDelay = options.minReconnectMs ?? 250;
+  const maxDelay = options.maxReconnectMs ?? 10_000;
   const watchers = new Map<string, Set<AbortController>>();
   let client: pg.Client | null = null;
   let closed = false;
+  let delay = minDelay;
+  let timer: NodeJS.Timeout | null = null;
 
-  const connect = async (): Promise<void> => {
+  const cancel = (runId: string) => {
+    for (const controller of watchers.get(runId) ?? []) controller.abort(new Error('cancelled'));
+  };
+
+  function scheduleReconnect(reason: string): void {
+    if (closed || timer) return;
+    log.warn({ reason, retryInMs: delay }, 'cancel listener connection lost; reconnecting');
+    timer = setTimeout(() => {
+      timer = null;
+      void connect(true);
+    }, delay);
+    delay = Math.min(delay * 2, maxDelay);
+  }
+
+  /** Connects and LISTENs; the first connection's failure is the caller's, later ones retry. */
+  async function connect(reconnecting: boolean): Promise<void> {
     const next = new pg.Client({
       connectionString: databaseUrl,
       application_name: 'speckit-bot cancel listener',
     });
-    next.on('notification', (message) => {
-      for (const controller of watchers.get(message.payload ?? '') ?? [])
-        controller.abort(new Error('cancelled'));
-    });
-    next.on('error', (error) => {
-      log.warn({ err: error }, 'cancel listener connection lost; reconnecting');
+    let lost = false;
+    const onLost = (reason: string) => {
+      if (lost) return;
+      lost = true;
+      if (client === next) client = null;
+      next.removeAllListeners('notification');
       void next.end().catch(() => {});
-      if (!closed) setTimeout(() => void connect().catch(() => {}), 1000);
-    });
-    await next.connect();
-    await next.query(`LISTEN ${CANCEL_CHANNEL}`);
-    client = next;
-  };
-  await connect();
+      scheduleReconnect(reason);
+    };
+    next.on('notification', (message) => cancel(message.payload ?? ''));
+    next.on('error', (error: Error) => onLost(error.message));
+    next.on('end', () => onLost('connection ended'));
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${CANCEL_CHANNEL}`);
+      if (closed) {
+        next.removeAllListeners('end');
+        await next.end().catch(() => {});
+        return;
+      }
+      client = next;
+      delay = minDelay;
+      if (reconnecting) await cancelMissed(next);
+    } catch (error) {
+      if (!reconnecting) {
+        next.removeAllListeners();
+        await next.end().catch(() => {});
+        throw error;
+      }
+      onLost((error as Error).message);
+    }
+  }
+
+  /** Aborts the watched runs that were cancelled while the listener was away. */
+  async function cancelMissed(connection: pg.Client): Promise<void> {
+    const ids = [...watchers.keys()];
+    if (ids.length > 0) {
+      const { rows } = await connection.query<{ id: string }>(
+        `SELECT id::text FROM spec_workflow_run WHERE id = ANY($1::uuid[]) AND status IN ('cancelling', 'cancelled')`,
+        [ids],
+      );
+      for (const row of rows) cancel(row.id);
+      if (rows.length > 0) log.info({ runs: rows.length }, 'cancels missed while reconnecting applied');
+    }
+    log.info({ watched: ids.length }, 'cancel listener reconnected');
+  }
+
+  await connect(false);
 
   return {
     watch(runId) {
@@ -59,7 +127,16 @@ export async function startCancelListener(databaseUrl: string, log: Logger): Pro
     },
     async close() {
       closed = true;
-      await client?.end();
+      if (timer) clearTimeout(timer);
+      timer = null;
+      const current = client;
+      client = null;
+      if (current) {
+        current.removeAllListeners('end');
+        current.removeAllListeners('error');
+        current.on('error', () => {});
+        await current.end().catch(() => {});
+      }
     },
   };
 }

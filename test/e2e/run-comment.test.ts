@@ -1,6 +1,7 @@
 // The walking skeleton, end to end: a collaborator's `/speckit run 001-demo`
 // comment → signed webhook → pg-boss chain → real git + real Codex CLI →
 // pull request, with the check run moving queued → in_progress → completed.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_FILES, PHASE_1_PATCH } from '../fixtures/demo-repo.ts';
 import { type Harness, startHarness, WEBHOOK_SECRET, waitFor } from '../support/app-harness.ts';
@@ -13,7 +14,7 @@ import {
 } from '../support/fake-model-server.ts';
 import { type BareRepo, createBareRepo, removeTempDirs } from '../support/git-fixtures.ts';
 import { INSTALLATION_TOKEN, mockGitHub } from '../support/github-api.ts';
-import { commentPayload, deliverWebhook } from '../support/webhooks.ts';
+import { commentPayload, deliverWebhook, sign } from '../support/webhooks.ts';
 
 const INSTALLATION_ID = 4242;
 
@@ -173,21 +174,72 @@ describe('a /speckit run comment', () => {
     );
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200]);
     await new Promise((resolve) => setTimeout(resolve, 500));
+    const stored = await storedCounts();
+    console.log(
+      `injected: 4 redeliveries of delivery-e2e-1 (5 in all), answered ${responses.map((r) => r.status).join(', ')}; ` +
+        `observed: ${stored.runs} run, ${stored.deliveries} delivery, ${stored.jobs} chain jobs`,
+    );
     expect(await harness.prisma.specWorkflowRun.count()).toBe(1);
     expect(await harness.prisma.webhookDelivery.count()).toBe(1);
   });
 
-  it('refuses a delivery with a bad signature', async () => {
-    const response = await deliverWebhook(harness.webhookUrl, {
-      secret: 'not-the-secret',
-      event: 'issue_comment',
-      payload: commentPayload({
-        body: '/speckit run 001-demo',
-        cloneUrl: repo.cloneUrl,
-        installationId: INSTALLATION_ID,
-      }),
+  /** What a delivery could have stored: delivery rows, runs and the chain's pg-boss jobs. */
+  async function storedCounts() {
+    const [jobs] = await harness.prisma.$queryRaw<{ count: bigint }[]>`
+      SELECT count(*) AS count FROM pgboss.job WHERE name LIKE 'speckit.%' AND name <> 'speckit.retention'`;
+    return {
+      deliveries: await harness.prisma.webhookDelivery.count(),
+      runs: await harness.prisma.specWorkflowRun.count(),
+      jobs: Number(jobs?.count ?? 0),
+    };
+  }
+
+  const unsigned: Array<[string, (body: string) => Record<string, string>, (body: string) => string]> = [
+    ['without a signature', () => ({}), (body) => body],
+    [
+      'with a signature made with another secret',
+      (body) => ({ 'x-hub-signature-256': sign('not-the-secret', body) }),
+      (body) => body,
+    ],
+    [
+      'whose body was changed after signing',
+      (body) => ({ 'x-hub-signature-256': sign(WEBHOOK_SECRET, body) }),
+      (body) => body.replace('/speckit run 001-demo', '/speckit run 002-other'),
+    ],
+    ['with a malformed signature', () => ({ 'x-hub-signature-256': 'sha256=not-hex' }), (body) => body],
+  ];
+  for (const [name, headers, tamper] of unsigned) {
+    it(`refuses a delivery ${name} and stores nothing`, async () => {
+      const before = await storedCounts();
+      const deliveryId = `unsigned-${randomUUID()}`;
+      const body = JSON.stringify(
+        commentPayload({
+          body: '/speckit run 001-demo',
+          cloneUrl: repo.cloneUrl,
+          installationId: INSTALLATION_ID,
+        }),
+      );
+      const response = await fetch(harness.webhookUrl, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'GitHub-Hookshot/test',
+          'x-github-event': 'issue_comment',
+          'x-github-delivery': deliveryId,
+          ...headers(body),
+        },
+        body: tamper(body),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const after = await storedCounts();
+      console.log(
+        `injected: a delivery ${name}; observed: HTTP ${response.status}, ` +
+          `stored ${after.deliveries - before.deliveries} deliveries, ${after.runs - before.runs} runs, ${after.jobs - before.jobs} jobs`,
+      );
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect(response.status).toBeLessThan(500);
+      expect(after).toEqual(before);
+      expect(await harness.prisma.webhookDelivery.findUnique({ where: { id: deliveryId } })).toBeNull();
     });
-    expect(response.status).toBe(400);
-    expect(await harness.prisma.webhookDelivery.count()).toBe(1);
-  });
+  }
 });

@@ -17,7 +17,7 @@ import {
   startFakeModelServer,
 } from '../support/fake-model-server.ts';
 import { type BareRepo, createBareRepo, removeTempDirs } from '../support/git-fixtures.ts';
-import { INSTALLATION_TOKEN, mockGitHub } from '../support/github-api.ts';
+import { mockGitHub } from '../support/github-api.ts';
 import { commentPayload, deliverWebhook } from '../support/webhooks.ts';
 
 const INSTALLATION_ID = 4243;
@@ -54,6 +54,7 @@ describe.runIf(process.getuid?.() === 0)('a run with CODEX_RUN_AS=nobody', () =>
       installationId: INSTALLATION_ID,
       roles: { Codertocat: 'admin' },
       branchSha: (branch) => repo.readBranch(branch),
+      tokens: 'distinct',
     });
     // The model's script needs the app's paths, known once the harness made its root.
     let steal = '';
@@ -65,7 +66,11 @@ describe.runIf(process.getuid?.() === 0)('a run with CODEX_RUN_AS=nobody', () =>
       ];
       return script[request.index] ?? finalMessage('Nothing left to do.');
     });
-    harness = await startHarness({ modelUrl: model.url, env: { CODEX_RUN_AS: 'nobody' } });
+    harness = await startHarness({
+      modelUrl: model.url,
+      env: { CODEX_RUN_AS: 'nobody' },
+      databasePassword: true,
+    });
 
     // The app's files: a private key file and a .env beside it, readable by root only.
     const appDir = path.join(harness.root, 'app');
@@ -111,16 +116,33 @@ describe.runIf(process.getuid?.() === 0)('a run with CODEX_RUN_AS=nobody', () =>
 
     const privateKeyLine = (harness.env.PRIVATE_KEY as string).split('\n')[5] as string;
     const databaseName = new URL(harness.env.DATABASE_URL as string).pathname.slice(1);
-    const secrets = {
+    const databasePassword = harness.database.password as string;
+    expect(harness.env.DATABASE_URL).toContain(databasePassword);
+    // Every token GitHub issued during the run (a new one per call).
+    const tokens = github.issuedTokens;
+    expect(new Set(tokens).size).toBe(tokens.length);
+    expect(tokens.length).toBeGreaterThanOrEqual(2);
+    const secrets: Record<string, string> = {
       'private key': privateKeyLine,
       'webhook secret': WEBHOOK_SECRET,
       'database name': databaseName,
-      'installation token': INSTALLATION_TOKEN,
+      'database password': databasePassword,
+      ...Object.fromEntries(tokens.map((token, i) => [`installation token ${i + 1}`, token])),
+      ...Object.fromEntries(
+        tokens.map((token, i) => [
+          `installation token ${i + 1} (basic)`,
+          Buffer.from(`x-access-token:${token}`).toString('base64'),
+        ]),
+      ),
       '.env marker': DOTENV_SECRET,
       'process secret': PROCESS_SECRET,
     };
+    const scanned: string[] = [];
+    const found: string[] = [];
     const expectClean = (where: string, text: string) => {
+      scanned.push(where);
       for (const [name, secret] of Object.entries(secrets)) {
+        if (text.includes(secret)) found.push(`${name} in ${where}`);
         expect(text.includes(secret), `${name} found in ${where}`).toBe(false);
       }
     };
@@ -164,5 +186,12 @@ describe.runIf(process.getuid?.() === 0)('a run with CODEX_RUN_AS=nobody', () =>
     );
     // The run's summary shows the usage.
     expect(run.summary).toContain('Codex used 360 tokens');
+    console.log(
+      `injected: the model ran env, id and cat of the private key and .env as nobody; secrets: ${
+        Object.keys(secrets).length
+      } (${tokens.length} tokens issued, the database password, the webhook secret, a key line, markers); ` +
+        `observed: ${found.length} found in ${scanned.length} places (patch, step output, codex.jsonl, model requests, ` +
+        `${Object.keys(tree).length} files on the pushed branch); the child read: ${tree['leaked-key.txt']?.trim()}`,
+    );
   });
 });

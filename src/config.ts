@@ -7,6 +7,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 
+/** SPECKIT_MAX_ACTIVE_RUNS's default: active runs per installation. */
+export const DEFAULT_MAX_ACTIVE_RUNS = 10;
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
 const optionalText = z
@@ -104,6 +106,11 @@ const schema = z.object({
     .default(5)
     .describe(
       'Codex steps running at once for one installation, across all workers (others wait in the queue)',
+    ),
+  SPECKIT_MAX_ACTIVE_RUNS: positiveInt
+    .default(DEFAULT_MAX_ACTIVE_RUNS)
+    .describe(
+      "active runs (pending, running, cancelling) per installation; a repository's limits.max_active_runs may only lower it",
     ),
   SPECKIT_HEARTBEAT_SECONDS: z.coerce
     .number()
@@ -220,6 +227,8 @@ export interface Config {
   githubWrites: { intervalMs: number; burst: number; notifyIntervalMs: number };
   /** Codex steps of one installation running at once across all workers. */
   installationConcurrency: number;
+  /** SPECKIT_MAX_ACTIVE_RUNS: the installation-wide cap that repositories' files can only lower. */
+  maxActiveRuns: number;
   heartbeatSeconds: number;
   superviseSeconds: number;
   shutdownGraceMs: number;
@@ -326,6 +335,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       notifyIntervalMs: e.GITHUB_NOTIFY_INTERVAL_MS,
     }),
     installationConcurrency: e.SPECKIT_INSTALLATION_CONCURRENCY,
+    maxActiveRuns: e.SPECKIT_MAX_ACTIVE_RUNS,
     heartbeatSeconds: e.SPECKIT_HEARTBEAT_SECONDS,
     superviseSeconds: e.SPECKIT_SUPERVISE_SECONDS,
     shutdownGraceMs: e.SPECKIT_SHUTDOWN_GRACE_SECONDS * 1000,

@@ -139,7 +139,12 @@ export async function startSpeckit(config: Config, options: StartOptions): Promi
       events,
       runCommands:
         options.runCommands?.({ prisma, boss }) ??
-        createRunCommands({ prisma, boss, github: probot ? createGitHubAuth(probot) : null }),
+        createRunCommands({
+          prisma,
+          boss,
+          github: probot ? createGitHubAuth(probot) : null,
+          maxActiveRuns: config.maxActiveRuns,
+        }),
       apiToken: config.apiToken,
       artifactsDir: config.artifactsDir,
       secureCookies: config.publicUrl?.startsWith('https:') ?? false,
@@ -190,7 +195,10 @@ export async function startSpeckit(config: Config, options: StartOptions): Promi
       log,
       handlers: STEP_HANDLERS,
       admit: (deliveryId) =>
-        admitTrigger({ prisma, github, log, boss, publicUrl: config.publicUrl }, deliveryId),
+        admitTrigger(
+          { prisma, github, log, boss, publicUrl: config.publicUrl, maxActiveRuns: config.maxActiveRuns },
+          deliveryId,
+        ),
       // Each step change shows on GitHub; finalize reports the end itself.
       onRunChanged: progress.onRunChanged,
       onStepTick: progress.onStepTick,

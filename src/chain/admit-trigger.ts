@@ -9,6 +9,7 @@ import type { PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
 import type { RunCommands } from '../api/run-commands-port.ts';
 import { type Command, FEATURE_KEY, parseCommand, type RunTarget, USAGE } from '../commands/parse-command.ts';
+import { DEFAULT_MAX_ACTIVE_RUNS } from '../config.ts';
 import type { Prisma, PrismaClient } from '../db/prisma.ts';
 import { UserError } from '../errors.ts';
 import { DEFAULT_BRANCH_PREFIX, featureBranchName } from '../git/branch-name.ts';
@@ -45,6 +46,8 @@ export interface AdmitDeps {
   boss?: PgBoss;
   /** SPECKIT_PUBLIC_URL: links to the dashboard in replies. */
   publicUrl?: string | undefined;
+  /** SPECKIT_MAX_ACTIVE_RUNS (default DEFAULT_MAX_ACTIVE_RUNS). */
+  maxActiveRuns?: number;
 }
 
 const ACTION_RETRY = ACTIONS.retry.identifier;
@@ -616,7 +619,12 @@ async function createRun(
   const { featureKey } = params;
   try {
     const exceeded = await a.deps.prisma.$transaction(async (tx) => {
-      const over = await checkRunLimits(tx, BigInt(a.installationId), config.limits);
+      const over = await checkRunLimits(
+        tx,
+        BigInt(a.installationId),
+        config.limits,
+        a.deps.maxActiveRuns ?? DEFAULT_MAX_ACTIVE_RUNS,
+      );
       if (over) return over;
       await tx.specWorkflowRun.create({
         data: {

@@ -11,6 +11,7 @@ import type {
   RunCommands,
 } from '../api/run-commands-port.ts';
 import { FEATURE_KEY } from '../commands/parse-command.ts';
+import { DEFAULT_MAX_ACTIVE_RUNS } from '../config.ts';
 import type { PrismaClient } from '../db/prisma.ts';
 import { UserError } from '../errors.ts';
 import { featureBranchName } from '../git/branch-name.ts';
@@ -29,6 +30,8 @@ export interface RunCommandDeps {
   boss: PgBoss;
   /** Null while the GitHub App is not configured: runs cannot be created then. */
   github: GitHubAuth | null;
+  /** SPECKIT_MAX_ACTIVE_RUNS (default DEFAULT_MAX_ACTIVE_RUNS). */
+  maxActiveRuns?: number;
 }
 
 export function createRunCommands(deps: RunCommandDeps): RunCommands {
@@ -84,7 +87,12 @@ async function createRun(
   const runId = randomUUID();
   try {
     const exceeded = await deps.prisma.$transaction(async (tx) => {
-      const over = await checkRunLimits(tx, BigInt(installed.installationId), config.limits);
+      const over = await checkRunLimits(
+        tx,
+        BigInt(installed.installationId),
+        config.limits,
+        deps.maxActiveRuns ?? DEFAULT_MAX_ACTIVE_RUNS,
+      );
       if (over) return over;
       await tx.specWorkflowRun.create({
         data: {

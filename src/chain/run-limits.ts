@@ -6,9 +6,10 @@
 // two triggers arriving together cannot both take the last place.
 //
 // The runs counted are the installation's, the limits those of the repository
-// that triggered: a repository's file makes its own triggers stricter, and the
-// schema keeps `max_active_runs` at or below INSTALLATION_MAX_ACTIVE_RUNS, so
-// no repository's file can lift the cap for the installation's other ones.
+// that triggered, so a repository's file could lift the cap for the
+// installation's other repositories: the server's SPECKIT_MAX_ACTIVE_RUNS is
+// the cap, and a repository's `max_active_runs` can only lower it for its own
+// triggers.
 import type { Tx } from '../db/prisma.ts';
 import type { RunLimitExceeded } from '../github/render/run-limit.ts';
 import type { RepoConfig } from '../repo-config/index.ts';
@@ -28,14 +29,22 @@ export async function checkRunLimits(
   tx: Tx,
   installationId: bigint,
   limits: RepoConfig['limits'],
+  serverMaxActiveRuns: number,
   now: Date = new Date(),
 ): Promise<RunLimitExceeded | null> {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LIMITS_LOCK_NAMESPACE}::int, hashtext(${installationId.toString()}))`;
   const active = await tx.specWorkflowRun.count({
     where: { installationId, status: { in: [...ACTIVE_STATUSES] } },
   });
-  if (active >= limits.maxActiveRuns) {
-    return { field: 'limits.max_active_runs', limit: limits.maxActiveRuns, current: active, freesAt: null };
+  const repositoryLowers = limits.maxActiveRuns !== undefined && limits.maxActiveRuns < serverMaxActiveRuns;
+  const maxActive = repositoryLowers ? (limits.maxActiveRuns as number) : serverMaxActiveRuns;
+  if (active >= maxActive) {
+    return {
+      field: repositoryLowers ? 'limits.max_active_runs' : 'SPECKIT_MAX_ACTIVE_RUNS',
+      limit: maxActive,
+      current: active,
+      freesAt: null,
+    };
   }
   if (limits.maxRunsPerDay === undefined) return null;
   const since = new Date(now.getTime() - RUNS_PER_DAY_WINDOW_MS);

@@ -1,7 +1,6 @@
 export { createRepoConfigLoader, loadRepoConfig, type RepoConfigLoader } from './load-repo-config.ts';
 export {
   DEFAULT_REPO_CONFIG,
-  INSTALLATION_MAX_ACTIVE_RUNS,
   parseRepoConfig,
   REPO_CONFIG_FIELDS,
   REPO_CONFIG_PATH,

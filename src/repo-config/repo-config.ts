@@ -8,14 +8,6 @@ import { UserError } from '../errors.ts';
 
 export const REPO_CONFIG_PATH = '.github/speckit.yml';
 
-/**
- * The cap on active runs per installation. `limits` count the runs of the
- * whole installation but come from the file of whichever repository
- * triggered, so a repository may set a lower cap for its own triggers, never
- * a higher one: one repository's file cannot lift the cap for all the others.
- */
-export const INSTALLATION_MAX_ACTIVE_RUNS = 10;
-
 const relativeDir = z
   .string()
   .trim()
@@ -92,15 +84,8 @@ const schema = z.strictObject({
     .prefault({}),
   limits: z
     .strictObject({
-      max_active_runs: z
-        .number()
-        .int()
-        .positive()
-        .max(
-          INSTALLATION_MAX_ACTIVE_RUNS,
-          `must be at most ${INSTALLATION_MAX_ACTIVE_RUNS}: it counts the active runs of every repository of the installation, so a repository may lower it, not raise it`,
-        )
-        .default(INSTALLATION_MAX_ACTIVE_RUNS),
+      // Unset: the server's SPECKIT_MAX_ACTIVE_RUNS; a higher value than that still gets the server's.
+      max_active_runs: z.number().int().positive().max(100_000).optional(),
       max_runs_per_day: z.number().int().positive().max(100_000).optional(),
     })
     .prefault({}),
@@ -132,9 +117,10 @@ export interface RepoConfig {
   commands: { setup: readonly string[]; verify: readonly string[]; onVerifyFailure: 'fail' | 'warn' };
   /**
    * Caps checked when this repository triggers a run, counting the runs of the
-   * whole installation; `maxActiveRuns` is at most INSTALLATION_MAX_ACTIVE_RUNS.
+   * whole installation. `maxActiveRuns` can only lower the server's
+   * SPECKIT_MAX_ACTIVE_RUNS (undefined: the server's applies).
    */
-  limits: { maxActiveRuns: number; maxRunsPerDay: number | undefined };
+  limits: { maxActiveRuns: number | undefined; maxRunsPerDay: number | undefined };
 }
 
 function toRepoConfig(value: z.output<typeof schema>): RepoConfig {

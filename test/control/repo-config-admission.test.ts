@@ -188,7 +188,7 @@ describe('limits', () => {
       '@Codertocat the run for `001-demo` was not started: this installation already has 2 Spec Kit runs in progress, ' +
         'and `limits.max_active_runs` in `.github/speckit.yml` allows 2 at a time. ' +
         'Wait for one to finish (or stop one with `/speckit cancel <run-id>`) and ask again, ' +
-        'or raise `limits.max_active_runs` on the default branch.',
+        "or raise `limits.max_active_runs` on the default branch (up to the server's cap).",
     );
 
     const byLabel = await label('021-label', 80);

@@ -50,7 +50,7 @@ describe('the .github/speckit.yml schema', () => {
       autoContinue: false,
       branchUpdate: 'merge',
       commands: { setup: [], verify: [], onVerifyFailure: 'fail' },
-      limits: { maxActiveRuns: 10, maxRunsPerDay: undefined },
+      limits: { maxActiveRuns: undefined, maxRunsPerDay: undefined },
     });
     expect(parseRepoConfig('')).toEqual(DEFAULT_REPO_CONFIG);
     expect(parseRepoConfig('# nothing set yet\n')).toEqual(DEFAULT_REPO_CONFIG);
@@ -116,18 +116,17 @@ limits:
     expect(`@octocat ${problemsOf('pull_request:\n  draft: "yes"\n')}\n`).toBe(shown);
   });
 
-  it('refuses a max_active_runs above the installation cap: a repository may lower it, not raise it', () => {
-    expect(parseRepoConfig('limits:\n  max_active_runs: 10\n').limits.maxActiveRuns).toBe(10);
-    expect(problemsOf('limits:\n  max_active_runs: 11\n')).toContain(
-      '`limits.max_active_runs`: must be at most 10: it counts the active runs of every repository of the installation, so a repository may lower it, not raise it',
-    );
+  it('reads max_active_runs as given (the server caps it when runs are admitted) and refuses nonsense', () => {
+    expect(parseRepoConfig('limits:\n  max_active_runs: 25\n').limits.maxActiveRuns).toBe(25);
+    expect(problemsOf('limits:\n  max_active_runs: 0\n')).toContain('`limits.max_active_runs`');
   });
 
   it('keeps defaults for the fields a partial file leaves out', () => {
     const config = parseRepoConfig('pull_request:\n  draft: true\n');
     expect(config.pullRequest).toEqual({ draft: true, labels: [] });
     expect(config.branchPrefix).toBe('speckit/');
-    expect(config.limits.maxActiveRuns).toBe(10);
+    // Unset: the server's SPECKIT_MAX_ACTIVE_RUNS applies.
+    expect(config.limits.maxActiveRuns).toBeUndefined();
   });
 
   it('names the file, the field and the problem for a wrong type', () => {

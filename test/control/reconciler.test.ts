@@ -33,6 +33,7 @@ async function stuckRun(featureKey: string, step: string, jobState: 'failed' | '
     status: 'running',
     currentStep: step,
   });
+  featureOf.set(run.id, featureKey);
   const checkRunId = await createCheckRun(octokit, repo, {
     name: `Spec Kit · ${featureKey}`,
     headSha: 'a'.repeat(40),
@@ -72,6 +73,10 @@ async function stuckRun(featureKey: string, step: string, jobState: 'failed' | '
   return { run, checkRunId, commentId };
 }
 
+/** Feature keys of runs, for the printed lines. */
+const featureOf = new Map<string, string>();
+const label = (runId: string) => featureOf.get(runId) ?? runId;
+
 const deps = () => ({
   prisma: h.prisma,
   boss: h.boss,
@@ -85,6 +90,10 @@ describe('the reconciler', () => {
     const dead = await stuckRun('020-dead', 'codex', 'failed');
     const alive = await stuckRun('021-takeover', 'codex', 'active');
     const result = await reconcileOnce(deps(), { staleAfterMs: 1_000 });
+    console.log(
+      `injected: a run stuck in codex whose job failed for good, and one whose job is still active; observed: ` +
+        `settled ${result.settled.map(label).join(', ') || 'none'}, reported ${result.reported.map(label).join(', ') || 'none'}`,
+    );
     expect(result.settled).toEqual([dead.run.id]);
     expect(result.reported).toEqual([dead.run.id]);
 
@@ -146,6 +155,10 @@ describe('the reconciler', () => {
       data: { status: 'failed' },
     });
     const result = await reconcileOnce(deps(), { staleAfterMs: 1_000 });
+    console.log(
+      `injected: a succeeded run whose finalize never reported; observed: reported ${result.reported.map(label).join(', ') || 'none'}, ` +
+        `check run ${h.github.checkRuns.get(checkRunId).status}/${h.github.checkRuns.get(checkRunId).conclusion}`,
+    );
     expect(result.reported).toContain(run.id);
     expect(h.github.checkRuns.get(checkRunId)).toMatchObject({ status: 'completed', conclusion: 'success' });
     expect(
@@ -158,6 +171,12 @@ describe('the reconciler', () => {
     installed = false;
     try {
       const result = await reconcileOnce(deps(), { staleAfterMs: 1_000 });
+      const settled = await h.prisma.specWorkflowRun.findUniqueOrThrow({ where: { id: run.id } });
+      console.log(
+        `injected: GET /app/installations/${INSTALLATION_ID} answers 404 (uninstalled) for a run stuck in codex; observed: ` +
+          `settled ${result.settled.map(label).join(', ') || 'none'} as ${settled.status} (${settled.errorCode}), ` +
+          `check run left ${h.github.checkRuns.get(checkRunId).status} (no call can reach GitHub)`,
+      );
       expect(result.settled).toContain(run.id);
       expect(await h.prisma.specWorkflowRun.findUniqueOrThrow({ where: { id: run.id } })).toMatchObject({
         status: 'failed',

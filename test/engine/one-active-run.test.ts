@@ -81,10 +81,16 @@ describe('one active run per feature', () => {
       const all = await harness.prisma.specWorkflowRun.findMany();
       return all.length === 2 && all.every((run) => run.status === 'succeeded') ? all : null;
     }, 120_000);
+    const replies = [...github.comments.values()].filter((c) => c.body.includes('already in progress'));
+    console.log(
+      `injected: 10 simultaneous /speckit run 001-demo (distinct deliveries) and 1 for 002-other; observed: ` +
+        `${runs.length} runs (${runs.map((run) => `${run.featureKey} ${run.status}`).join(', ')}), ${replies.length} "already in progress" replies, ` +
+        `${await harness.prisma.webhookDelivery.count()} deliveries stored, ${maxInFlight} Codex steps at once, ` +
+        `${github.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/pulls')).length} PRs`,
+    );
     expect(runs.map((run) => run.featureKey).sort()).toEqual(['001-demo', '002-other']);
     expect(await harness.prisma.webhookDelivery.count()).toBe(11);
 
-    const replies = [...github.comments.values()].filter((c) => c.body.includes('already in progress'));
     expect(replies).toHaveLength(9);
     const demoRun = runs.find((run) => run.featureKey === '001-demo');
     for (const reply of replies) {

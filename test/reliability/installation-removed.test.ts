@@ -51,6 +51,7 @@ describe('losing access', () => {
     payload.repositories_removed = [
       { ...payload.repositories_removed[0], full_name: 'Codertocat/Hello-World' },
     ];
+    const removedAt = Date.now();
     const response = await deliverWebhook(harness.webhookUrl, {
       secret: WEBHOOK_SECRET,
       event: 'installation_repositories',
@@ -64,6 +65,11 @@ describe('losing access', () => {
     const codex = await harness.prisma.specWorkflowTaskState.findMany({
       where: { runId, taskName: 'codex' },
     });
+    console.log(
+      `injected: installation_repositories.removed while Codex ran; observed: run ${run.status}/${run.conclusion} ` +
+        `(${run.errorCode}) ${((run.finishedAt?.getTime() ?? 0) - removedAt) / 1000} s later, codex attempt ${codex.map((a) => a.status).join(', ')}, ` +
+        `${findProcesses('codex', 'exec', harness.root).length} Codex processes left`,
+    );
     expect(codex.map((a) => a.status)).toEqual(['cancelled']);
   });
 
@@ -71,15 +77,20 @@ describe('losing access', () => {
     const runId = await startRun('002-two');
     const payload = examplePayload('installation', 'deleted');
     payload.installation.id = INSTALLATION_ID;
+    const deletedAt = Date.now();
     await deliverWebhook(harness.webhookUrl, { secret: WEBHOOK_SECRET, event: 'installation', payload });
     const run = await settledAs(runId);
     expect(run).toMatchObject({ conclusion: 'cancelled', errorCode: 'installation_removed' });
     expect(run.errorMessage).toContain('uninstalled');
     await waitFor(async () => findProcesses('codex', 'exec', harness.root).length === 0, 5_000);
-    expect(
-      await harness.prisma.specWorkflowRun.count({
-        where: { status: { in: ['pending', 'running', 'cancelling'] } },
-      }),
-    ).toBe(0);
+    const active = await harness.prisma.specWorkflowRun.count({
+      where: { status: { in: ['pending', 'running', 'cancelling'] } },
+    });
+    console.log(
+      `injected: installation.deleted while Codex ran; observed: run ${run.status}/${run.conclusion} (${run.errorCode}) ` +
+        `${((run.finishedAt?.getTime() ?? 0) - deletedAt) / 1000} s later, ${active} active runs left, ` +
+        `${findProcesses('codex', 'exec', harness.root).length} Codex processes left`,
+    );
+    expect(active).toBe(0);
   });
 });

@@ -165,8 +165,9 @@ async function admitComment(a: Admission, trigger: CommentTrigger): Promise<stri
       }
       // On an open pull request the run works on the PR's own head branch, as
       // the label does (for the bot's own PR that is <branch_prefix><feature>);
-      // elsewhere, and on a closed PR, on the bot's branch for the feature.
-      const headBranch = pr?.state === 'open' ? pr.ref : null;
+      // elsewhere, on a closed PR, and on a PR whose head is the default
+      // branch (never pushed to), on the bot's branch for the feature.
+      const headBranch = pr?.state === 'open' && pr.ref !== a.repo.defaultBranch ? pr.ref : null;
       const all = wantsAllPhases(command, config);
       if (all !== command.all || headBranch) {
         await storeOptions(a, { ...triggerOptions(trigger), all, headBranch });
@@ -232,7 +233,16 @@ async function authorizeRunner(
   const config = await configOrReply(a, reply);
   if (!config) return null;
   const allowed = config.allowedRunners;
-  if (!(await isAllowedRunner(a.octokit, allowed, a.actor))) {
+  let allowedRunner: boolean;
+  try {
+    allowedRunner = await isAllowedRunner(a.octokit, allowed, a.actor);
+  } catch (error) {
+    // e.g. `org/team` entries without the App's Members: read permission: say so.
+    if (!(error instanceof UserError)) throw error;
+    await reply(`@${a.actor} ${error.message}`);
+    return null;
+  }
+  if (!allowedRunner) {
     await reply(
       `@${a.actor} this repository's \`.github/speckit.yml\` lets only ${allowed.map((x) => `\`${x}\``).join(', ')} ` +
         `${verb}. Ask one of them, or add yourself to \`allowed_runners\`.`,
@@ -465,6 +475,14 @@ async function admitLabel(a: Admission, trigger: LabelTrigger): Promise<string |
   const config = await authorizeRunner(a, reply, 'start Spec Kit runs');
   if (!config) return null;
   const headBranch = trigger.headBranch ?? '';
+  if (headBranch === a.repo.defaultBranch) {
+    await reply(
+      `@${a.actor} this pull request's head branch is the default branch \`${headBranch}\`, and the app never pushes ` +
+        'phase commits onto the default branch, so nothing was started. Comment `/speckit run <feature>` instead: ' +
+        `the run then works on \`${config.branchPrefix}<feature>\` and opens its own pull request.`,
+    );
+    return null;
+  }
   const featureKey = featureFromBranch(headBranch, config.branchPrefix);
   if (!featureKey) {
     await reply(

@@ -66,6 +66,7 @@ export async function continueAfterSuccess(
     installationId: Number(run.installationId),
     repository: await repositoryOfRun(deps.prisma, run),
     actor: run.triggerActor,
+    ...(options.actorId !== null ? { actorId: options.actorId } : {}),
     previousRunId: run.id,
     featureKey: run.featureKey,
     issueNumber: run.issueNumber,

@@ -6,6 +6,7 @@
 //   all        boolean                   — after a success, the next phase starts by itself
 //   headBranch string | null             — the branch the run works on and pushes to (a
 //                                          labelled PR's head); the run's branchName is set to it
+//   actorId    number | null             — the GitHub account id of who asked (Co-authored-by)
 
 import { parseCommand } from '../commands/parse-command.ts';
 import type { PrismaClient } from '../db/prisma.ts';
@@ -16,6 +17,7 @@ export interface RunTriggerOptions {
   draft: boolean;
   all: boolean;
   headBranch: string | null;
+  actorId: number | null;
 }
 
 export const DEFAULT_OPTIONS: RunTriggerOptions = {
@@ -23,6 +25,7 @@ export const DEFAULT_OPTIONS: RunTriggerOptions = {
   draft: false,
   all: false,
   headBranch: null,
+  actorId: null,
 };
 
 /** The options in a stored trigger; comments stored before options were recorded are parsed again. */
@@ -34,6 +37,7 @@ export function triggerOptions(stored: unknown): RunTriggerOptions {
     draft: fields.draft === true,
     all: fields.all === true,
     headBranch: typeof fields.headBranch === 'string' && fields.headBranch ? fields.headBranch : null,
+    actorId: typeof fields.actorId === 'number' && Number.isInteger(fields.actorId) ? fields.actorId : null,
   };
   if (fields.kind === 'comment' && typeof fields.body === 'string' && !('draft' in fields)) {
     const parsed = parseCommand(fields.body);

@@ -23,6 +23,7 @@ export async function onCheckRun(
       installationId: payload.installation.id,
       repository: repositoryRefOf(payload.repository),
       actor: payload.sender.login,
+      actorId: payload.sender.id,
       action: payload.action,
       identifier: 'requested_action' in payload ? (payload.requested_action?.identifier ?? null) : null,
       checkRunId: checkRun.id,

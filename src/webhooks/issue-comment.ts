@@ -23,6 +23,7 @@ export async function onIssueComment(
       installationId: payload.installation.id,
       repository: repositoryRefOf(payload.repository),
       actor: payload.sender.login,
+      actorId: payload.sender.id,
       issueNumber: payload.issue.number,
       isPullRequest: payload.issue.pull_request !== undefined,
       commentId: payload.comment.id,

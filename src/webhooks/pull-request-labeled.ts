@@ -23,6 +23,7 @@ export async function onPullRequestLabeled(
       installationId: payload.installation.id,
       repository: repositoryRefOf(payload.repository),
       actor: payload.sender.login,
+      actorId: payload.sender.id,
       issueNumber: payload.pull_request.number,
       label: payload.label.name,
       headSha: head.sha,

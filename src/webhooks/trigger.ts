@@ -30,6 +30,8 @@ const base = {
   installationId: z.number().int(),
   repository: repositoryRef,
   actor: z.string(),
+  /** The actor's GitHub account id (sender.id): the commit's Co-authored-by uses `<id>+<login>@users.noreply.github.com`. */
+  actorId: z.number().int().optional(),
 };
 
 /** A `/speckit …` comment on an issue or a pull request. */

@@ -168,7 +168,12 @@ describe('comment commands', () => {
       base: { ref: 'master' },
       html_url: `https://github.com/Codertocat/Hello-World/pull/${number}`,
     });
-    h.github.pulls.push(pr(56, 'alice/greeting'), pr(57, '005-spec'), pr(58, 'bob/closed', 'closed'));
+    h.github.pulls.push(
+      pr(56, 'alice/greeting'),
+      pr(57, '005-spec'),
+      pr(58, 'bob/closed', 'closed'),
+      pr(60, 'master'),
+    );
     const cases = [
       // A person's branch: the named feature, their branch.
       { body: '/speckit run 001-demo', issue: 56, featureKey: '001-demo', branchName: 'alice/greeting' },
@@ -176,6 +181,8 @@ describe('comment commands', () => {
       { body: '/speckit run', issue: 57, featureKey: '005-spec', branchName: '005-spec' },
       // A closed PR's branch is left alone: the bot's own branch for the feature.
       { body: '/speckit run 001-demo', issue: 58, featureKey: '001-demo', branchName: 'speckit/001-demo' },
+      // The default branch is never pushed to: the bot's own branch again.
+      { body: '/speckit run 001-demo', issue: 60, featureKey: '001-demo', branchName: 'speckit/001-demo' },
     ];
     for (const { body, issue, featureKey, branchName } of cases) {
       const result = await comment(body, { pullRequest: true, issue });

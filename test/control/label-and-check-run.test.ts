@@ -76,6 +76,18 @@ describe('the speckit:run label', () => {
     ]);
   });
 
+  it('refuses a PR whose head is the default branch: phase commits never go onto it', async () => {
+    const deliveryId = await h.receive(
+      'pull_request',
+      labeledEvent({ installationId: INSTALLATION_ID, headRef: 'master', number: 9 }),
+    );
+    expect(await h.admit(deliveryId)).toBeNull();
+    expect(lastComment(h.github)).toContain(
+      "this pull request's head branch is the default branch `master`, and the app never pushes phase commits onto the default branch",
+    );
+    expect(await h.prisma.specWorkflowRun.count({ where: { branchName: 'master' } })).toBe(0);
+  });
+
   it('ignores other labels and refuses readers', async () => {
     const other = await h.receive(
       'pull_request',
@@ -232,6 +244,8 @@ describe('--all', () => {
       draft: true,
       all: true,
       headBranch: '013-all',
+      // Carried over from the first trigger: who asked, for Co-authored-by.
+      actorId: expect.any(Number),
     });
 
     const neutral = await h.prisma.specWorkflowRun.update({

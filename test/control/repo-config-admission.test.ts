@@ -291,6 +291,29 @@ describe('allowed_runners', () => {
   });
 });
 
+describe('allowed_runners with a team the App may not read', () => {
+  it('says the App needs Members: read instead of failing silently', async () => {
+    setConfig('allowed_runners: [octo-org/spec-maintainers]\n');
+    // GitHub's answer when the installation lacks the organization Members permission.
+    h.github.injectFault({
+      method: 'GET',
+      path: /^\/orgs\/octo-org\/teams\/spec-maintainers\/memberships\/Codertocat$/,
+      status: 403,
+      times: 1,
+      message: 'Resource not accessible by integration',
+      headers: { 'x-accepted-github-permissions': 'members=read' },
+    });
+    const result = await comment('/speckit run 001-demo');
+    console.log(
+      `injected: 403 on the team membership lookup; observed: run ${result.run?.id ?? 'none'}, reply "${result.reply?.slice(0, 120)}…"`,
+    );
+    expect(result.run).toBeNull();
+    expect(result.reply).toContain('**Members: read**');
+    expect(result.reply).toContain('`octo-org/spec-maintainers`');
+    setConfig(null);
+  });
+});
+
 describe('an invalid .github/speckit.yml', () => {
   it('makes plan reply with the field and the problem', async () => {
     setConfig('specs_dir: /abs\n');

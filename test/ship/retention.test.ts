@@ -197,6 +197,7 @@ describe('the retention job', () => {
         draft: true,
         all: true,
         headBranch: null,
+        actorId: null,
       });
     }
   });

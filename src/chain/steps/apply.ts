@@ -19,8 +19,9 @@ import { parseTasks } from '../../spec-kit/parse-tasks.ts';
 import { tickTasks, untickTasks, verifyTasks } from '../../spec-kit/tick-tasks.ts';
 import type { TasksDocument } from '../../spec-kit/types.ts';
 import { checkGuardrails, DEFAULT_GUARDRAILS, diffStats } from '../guardrails.ts';
-import { loadStepOutput, type Run } from '../runs.ts';
-import type { StepContext, StepHandler } from '../step-context.ts';
+import { loadStepOutput } from '../runs.ts';
+import type { StepHandler } from '../step-context.ts';
+import { runTriggerOptions } from '../trigger-options.ts';
 import { BOT_IDENTITY, commitMessage, commitTrailers } from './commit-spec.ts';
 import { tasksPath } from './discover.ts';
 import { loadDiscoverOutput } from './discover-output.ts';
@@ -104,7 +105,9 @@ export const applyStep: StepHandler = async (run, ctx) => {
     );
   }
   const message = commitMessage(run.featureKey, discovered.phase, verified);
-  const trailers = commitTrailers(run.id, { login: run.triggerActor, id: await triggerActorId(ctx, run) });
+  // The account id (stored with the trigger) gives GitHub's noreply address.
+  const { actorId } = await runTriggerOptions(ctx.prisma, run);
+  const trailers = commitTrailers(run.id, { login: run.triggerActor, id: actorId });
   const commitDate = new Date().toISOString();
   const commitSha = await commitAll(dir, { message, author: BOT_IDENTITY, trailers, date: commitDate });
   const brief = (task: { id: string; description: string }) => ({
@@ -129,20 +132,6 @@ export const applyStep: StepHandler = async (run, ctx) => {
     patch,
   };
 };
-
-/**
- * The GitHub account id of the person who triggered the run, when the stored
- * trigger records it (`actorId`, the webhook's sender.id); null otherwise.
- */
-async function triggerActorId(ctx: StepContext, run: Run): Promise<number | null> {
-  if (!run.triggerDeliveryId) return null;
-  const delivery = await ctx.prisma.webhookDelivery.findUnique({
-    where: { id: run.triggerDeliveryId },
-    select: { trigger: true },
-  });
-  const id = (delivery?.trigger as { actorId?: unknown } | null)?.actorId;
-  return typeof id === 'number' ? id : null;
-}
 
 /** Each phase of the ticked tasks.md: done, this run's, or remaining (for the PR body). */
 function phaseProgress(

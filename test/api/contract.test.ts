@@ -2,12 +2,14 @@
 // document the server itself serves at /api/openapi.json.
 import { once } from 'node:events';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../src/api/api-handler.ts';
 import type { RunEventHub } from '../../src/api/events.ts';
+import { MAX_BODY_BYTES } from '../../src/api/http-helpers.ts';
 import { unavailableRunCommands } from '../../src/api/run-commands-port.ts';
 import { createHttpServer } from '../../src/http-server.ts';
 import { API, API_TOKEN, type ApiApp, insertRun, startApiApp } from './support/api-app.ts';
@@ -386,6 +388,89 @@ describe('POST /runs', () => {
     const notJson = await api.request('POST', `${API}/runs`, { body: '{oops' });
     expectError(notJson, 400, 'invalid_json');
     expectContract(notJson, 'POST', `${API}/runs`);
+  });
+});
+
+describe('request bodies over the API limit', () => {
+  /** POSTs `body` on a connection of its own (the server may drop it after refusing). */
+  function postAlone(pathAndQuery: string, body: string): Promise<Answer> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        `${api.url}${pathAndQuery}`,
+        {
+          method: 'POST',
+          agent: false,
+          headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const contentType = res.headers['content-type'] ?? null;
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: new Headers(res.headers as Record<string, string>),
+              body: contentType?.startsWith('application/json') ? JSON.parse(text) : text,
+              contentType,
+            });
+          });
+        },
+      );
+      // The server answers before it has read the whole body, then stops reading.
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') reject(error);
+      });
+      req.end(body);
+    });
+  }
+
+  it('answers 413 body_too_large and creates nothing', async () => {
+    const before = api.commands().calls.length;
+    for (const bytes of [MAX_BODY_BYTES + 1, 1024 * 1024]) {
+      // A valid request, padded with a long field: only its size is wrong.
+      const body = JSON.stringify({
+        repository: 'octo-org/hello-world',
+        featureKey: '203-big',
+        pad: 'x'.repeat(bytes),
+      });
+      const answer = await postAlone(`${API}/runs`, body);
+      console.log(
+        `injected: a ${Buffer.byteLength(body)}-byte body on POST /runs (limit ${MAX_BODY_BYTES}); observed: ${answer.status} ${answer.body?.code}`,
+      );
+      expectError(answer, 413, 'body_too_large');
+      expect(answer.body.message).toContain(String(MAX_BODY_BYTES));
+      expect(answer.contentType).toMatch(/^application\/json/);
+    }
+    for (const action of ['retry', 'cancel']) {
+      const runId = await insertRun(api.prisma, { featureKey: `204-${action}`, status: 'failed' });
+      const answer = await postAlone(
+        `${API}/runs/${runId}/${action}`,
+        JSON.stringify({ pad: 'x'.repeat(MAX_BODY_BYTES) }),
+      );
+      console.log(
+        `injected: an oversized body on POST /runs/{id}/${action}; observed: ${answer.status} ${answer.body?.code}`,
+      );
+      expectError(answer, 413, 'body_too_large');
+    }
+    expect(api.commands().calls.length).toBe(before);
+  });
+
+  // Known gap (src/api/openapi.ts, not owned here): the served document lists
+  // no 413 for the endpoints that read a body (POST /runs, /retry, /cancel,
+  // /session). Add `'413': errorResponse('The request body exceeds 64 KB')`
+  // there, then remove `.fails`.
+  it.fails('is documented in the OpenAPI contract', async () => {
+    const answer = await postAlone(
+      `${API}/runs`,
+      JSON.stringify({
+        repository: 'octo-org/hello-world',
+        featureKey: '203-big',
+        pad: 'x'.repeat(MAX_BODY_BYTES),
+      }),
+    );
+    expect(answer.status).toBe(413);
+    expectContract(answer, 'POST', `${API}/runs`);
   });
 });
 

@@ -223,6 +223,9 @@ async function authorizeRunner(
   verb: string,
   hint = '',
 ): Promise<RepoConfig | null> {
+  // The configuration is read while the role is looked up (reads are not
+  // paced): both are on the way to the check run.
+  void a.config().catch(() => {});
   const role = await getRepositoryRole(a.octokit, a.repo, a.actor);
   if (!mayRun(role)) {
     await reply(

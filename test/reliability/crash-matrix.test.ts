@@ -159,7 +159,7 @@ describe('a worker killed at every point of a run', () => {
         orderBy: { id: 'asc' },
       });
       console.log(
-        `killed ${point.name}: run ${run.status} ${((run.finishedAt?.getTime() ?? 0) - (kill?.at ?? 0)) / 1000} s after the kill; ` +
+        `injected: SIGKILL of the worker ${point.name}; observed: run ${run.status} ${((run.finishedAt?.getTime() ?? 0) - (kill?.at ?? 0)) / 1000} s after the kill; ` +
           attempts.map((a) => `${a.taskName}#${a.attempt}:${a.status}`).join(' '),
       );
       expect(run, `${run.errorStep}: ${run.errorMessage}`).toMatchObject({

@@ -120,7 +120,9 @@ describe('a /speckit run comment', () => {
     expect(log[1]?.sha).toBe(masterBefore);
     expect(log[0]?.subject).toBe('feat(001-demo): phase 1 – Setup');
     expect(log[0]?.body).toContain(`Speckit-Run: ${run.id}`);
-    expect(log[0]?.body).toContain('Co-authored-by: Codertocat <21031067+Codertocat@users.noreply.github.com>');
+    expect(log[0]?.body).toContain(
+      'Co-authored-by: Codertocat <21031067+Codertocat@users.noreply.github.com>',
+    );
     expect(log[0]?.authorName).toBe('speckit-bot[bot]');
     const tree = await repo.readTree('speckit/001-demo');
     expect(tree['src/hello.txt']?.trim()).toBe('Hello, Spec Kit!');

@@ -24,6 +24,29 @@ export async function createComment(
   return Number(response.data.id);
 }
 
+/**
+ * The app's comment on an issue that ends with `marker` (e.g. a run's
+ * progress comment, which names its run id), among those updated since
+ * `since`; null when there is none. A retried step uses it to find the
+ * comment GitHub made although its answer was lost.
+ */
+export async function findBotComment(
+  octokit: Octokit,
+  repo: Repo,
+  issueNumber: number,
+  marker: string,
+  since: Date,
+): Promise<number | null> {
+  const comments = await octokit.paginate('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+    ...repoParams(repo),
+    issue_number: issueNumber,
+    since: since.toISOString(),
+    per_page: 100,
+  });
+  const found = comments.find((c) => c.user?.type === 'Bot' && (c.body ?? '').includes(marker));
+  return found ? Number(found.id) : null;
+}
+
 export async function updateComment(
   octokit: Octokit,
   repo: Repo,

@@ -131,14 +131,8 @@ describe('GitHub faults', () => {
     expectOneOfEach(github, run, '005-applied');
   });
 
-  // Known product bug (src/chain/steps/intake.ts, not owned here): when GitHub
-  // creates the progress comment but the answer is lost, the retried intake
-  // posts a second one, and the first says "Working — step intake" forever.
-  // The fix: before creating, look for the bot's comment on the issue that
-  // names the run id (GET /repos/{owner}/{repo}/issues/{n}/comments, which the
-  // fake answers), as intake does for the check run (findCheckRun). Remove
-  // `.fails` once intake does.
-  it.fails('posts no second progress comment when GitHub made one but answered 502', async () => {
+  // A retried intake looks for the comment that names its run before making one.
+  it('posts no second progress comment when GitHub made one but answered 502', async () => {
     const { github } = world;
     const before = github.comments.size;
     github.injectFault({

@@ -5,9 +5,9 @@
 import { NonRetryableError } from '../../errors.ts';
 import { getBranchSha } from '../../github/branches.ts';
 import { checkRunName, createCheckRun, findCheckRun } from '../../github/check-runs.ts';
-import { createComment } from '../../github/comments.ts';
+import { createComment, findBotComment } from '../../github/comments.ts';
 import { parseRepository } from '../../github/octokit.ts';
-import { renderProgressComment } from '../../github/render/run-report.ts';
+import { progressCommentMarker, renderProgressComment } from '../../github/render/run-report.ts';
 import type { StepHandler } from '../step-context.ts';
 
 export const intakeStep: StepHandler = async (run, ctx) => {
@@ -45,6 +45,17 @@ export const intakeStep: StepHandler = async (run, ctx) => {
     });
   }
   let progressCommentId = run.progressCommentId === null ? null : Number(run.progressCommentId);
+  // An earlier attempt may have made the comment and lost GitHub's answer: it names the run.
+  if (progressCommentId === null && run.issueNumber !== null && ctx.attempt > 1) {
+    const since = new Date(run.createdAt.getTime() - 60_000);
+    progressCommentId = await findBotComment(
+      octokit,
+      repo,
+      run.issueNumber,
+      progressCommentMarker(run.id),
+      since,
+    );
+  }
   if (progressCommentId === null && run.issueNumber !== null) {
     progressCommentId = await createComment(octokit, repo, run.issueNumber, renderProgressComment(run, []));
     // Stored at once (not only at the transition) so that a retried intake

@@ -240,6 +240,11 @@ function finalResult(run: RunView): string | null {
 }
 
 /** The one progress comment on the issue or PR where the run was asked for, edited in place. */
+/** The last line of a run's progress comment: how a retried intake finds the comment it made. */
+export function progressCommentMarker(runId: string): string {
+  return `<sub>run \`${runId}\`</sub>`;
+}
+
 export function renderProgressComment(
   run: RunView,
   attempts: readonly AttemptView[],
@@ -258,7 +263,7 @@ export function renderProgressComment(
   if (isActive(run.status) && details?.usage) lines.push('', `**Tokens:** ${details.usage}`);
   const result = finalResult(run);
   if (result) lines.push('', result);
-  lines.push('', `<sub>run \`${run.id}\`</sub>`);
+  lines.push('', progressCommentMarker(run.id));
   return truncateMarkdown(lines.join('\n'), TEXT_LIMIT, details?.links?.dashboard);
 }
 

@@ -398,7 +398,15 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
         return true;
       }
       if (error instanceof ApiError) {
-        sendError(res, error, error.status === 405 ? { allow: String(error.details) } : {});
+        // A 413 left the rest of the body unread (the request stream is closed):
+        // the connection cannot be reused, so the client is told to open a new one.
+        const headers: Record<string, string> =
+          error.status === 405
+            ? { allow: String(error.details) }
+            : error.status === 413
+              ? { connection: 'close' }
+              : {};
+        sendError(res, error, headers);
         return true;
       }
       log.error({ err: error, path: url.pathname }, 'API request failed');

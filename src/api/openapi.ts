@@ -1,6 +1,7 @@
 // The OpenAPI 3.1 document of the REST API, generated from the zod schemas
 // that validate requests (schemas.ts), so the served contract is the code's.
 import { z } from 'zod';
+import { MAX_BODY_BYTES } from './http-helpers.ts';
 import { apiSchemas, eventsQuery, listRunsQuery } from './schemas.ts';
 import { API_BASE } from './serialize.ts';
 
@@ -43,6 +44,9 @@ function queryParameters(schema: z.ZodObject): JsonObject[] {
 const errorResponse = (description: string) => ({ description, content: json(ref('Error')) });
 const conflictResponse = (description: string) => ({ description, content: json(ref('RunConflict')) });
 
+/** Every endpoint that reads a body refuses one over MAX_BODY_BYTES (and closes the connection). */
+const TOO_LARGE = errorResponse(`The request body exceeds ${MAX_BODY_BYTES} bytes (code body_too_large)`);
+
 const COMMON_ERRORS = {
   '401': errorResponse('No or wrong credentials'),
   '503': errorResponse('The API is disabled: SPECKIT_API_TOKEN is not set'),
@@ -84,6 +88,7 @@ export function buildOpenApiDocument(): JsonObject {
               content: json(ref('Session')),
             },
             '400': errorResponse('Invalid body'),
+            '413': TOO_LARGE,
             ...COMMON_ERRORS,
           },
         },
@@ -121,10 +126,11 @@ export function buildOpenApiDocument(): JsonObject {
           responses: {
             '202': { description: 'The run was created and queued', content: json(ref('RunAccepted')) },
             '400': errorResponse('Invalid body'),
+            '413': TOO_LARGE,
             '404': errorResponse('The GitHub App is not installed on that repository'),
             '409': conflictResponse('A run for that feature is already active (it is returned)'),
             '429': errorResponse(
-              "An installation limit of the repository's .github/speckit.yml (limits.max_active_runs or limits.max_runs_per_day) is reached; details.field names it",
+              "An installation limit is reached: the repository's .github/speckit.yml (limits.max_active_runs, limits.max_runs_per_day) or the server's SPECKIT_MAX_ACTIVE_RUNS; details.field names it",
             ),
             ...COMMON_ERRORS,
           },
@@ -152,6 +158,7 @@ export function buildOpenApiDocument(): JsonObject {
           responses: {
             '202': { description: 'The run resumes', content: json(ref('RunAccepted')) },
             '400': errorResponse('Invalid body or run id'),
+            '413': TOO_LARGE,
             '404': errorResponse('No such run'),
             '409': conflictResponse('The run has not failed'),
             ...COMMON_ERRORS,
@@ -167,6 +174,7 @@ export function buildOpenApiDocument(): JsonObject {
           responses: {
             '202': { description: 'The run is cancelling', content: json(ref('RunAccepted')) },
             '400': errorResponse('Invalid body or run id'),
+            '413': TOO_LARGE,
             '404': errorResponse('No such run'),
             '409': conflictResponse('The run has already finished'),
             ...COMMON_ERRORS,

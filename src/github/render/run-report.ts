@@ -104,6 +104,12 @@ export function conclusionTitle(conclusion: Conclusion, phase: string): string {
   }
 }
 
+/** `text` ending as a sentence: with a full stop unless it already ends with one (or ? ! …). */
+function sentence(text: string): string {
+  const trimmed = text.trimEnd();
+  return /[.!?…:]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+
 function clip(line: string): string {
   const single = line.replace(/\s+/g, ' ').trim();
   return single.length > MAX_LINE ? `${single.slice(0, MAX_LINE - 1)}…` : single;
@@ -235,7 +241,7 @@ function finalResult(run: RunView): string | null {
     case 'timed_out':
       return `${who} the run timed out at step \`${run.errorStep ?? run.currentStep}\`. ${nextStepAdvice(run)}`;
     case 'failure':
-      return `${who} the run failed at step \`${run.errorStep ?? run.currentStep}\`: ${run.errorMessage ?? 'see the check run'}. ${nextStepAdvice(run)}`;
+      return `${who} the run failed at step \`${run.errorStep ?? run.currentStep}\`: ${sentence(run.errorMessage ?? 'see the check run')} ${nextStepAdvice(run)}`;
   }
 }
 

@@ -245,7 +245,15 @@ async function tasksReview(
 /** Brings the check run and the progress comment in line with the stored run. */
 export async function reportRun(deps: ReportDeps, run: Run, final?: FinalReport): Promise<void> {
   if (run.checkRunId === null && run.progressCommentId === null) return;
-  const attempts = await loadAttempts(deps.prisma, run.id);
+  const stored = await loadAttempts(deps.prisma, run.id);
+  // A final report is made by finalize's own attempt, just before it settles the run: show it done.
+  const attempts = final
+    ? stored.map((a) =>
+        a.taskName === 'finalize' && a.status === 'running'
+          ? { ...a, status: 'succeeded', finishedAt: new Date() }
+          : a,
+      )
+    : stored;
   const octokit = await deps.github.octokit(Number(run.installationId));
   const repo = parseRepository(run.repository);
   // A final report is made just before the run is settled: show it settled.

@@ -123,12 +123,10 @@ describe('a worker killed in the middle of the Codex step', () => {
     expect(github.comments.size).toBe(1);
     const comment = github.comments.get(Number(run.progressCommentId))?.body as string;
     expect(comment).toContain('is done');
-    // Final: no status line or step still waiting or working. (Finalize renders the
-    // report while its own attempt runs, so its row may still read running.)
+    // Final: no status line or step still waiting or working (finalize's own row included).
     expect(comment).not.toMatch(/\*\*(Working|Queued|Cancelling)\*\*/);
-    expect(
-      comment.split('\n').filter((line) => /⏳|🔄/.test(line) && !/^- \[ \] finalize/.test(line)),
-    ).toEqual([]);
+    expect(comment.split('\n').filter((line) => /⏳|🔄/.test(line))).toEqual([]);
+    expect(comment).toMatch(/- \[x\] finalize — ✅ succeeded/);
     const attempts = await harness.prisma.specWorkflowTaskState.findMany({
       where: { runId: run.id },
       orderBy: { id: 'asc' },

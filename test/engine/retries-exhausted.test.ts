@@ -126,12 +126,10 @@ describe('a step that exhausts its retries', () => {
     expect(checkRun).toMatchObject({ status: 'completed', conclusion: 'failure' });
     expect(checkRun.output.summary).toContain('**Failed at step `codex`:**');
     expect(comment).toContain('the run failed at step `codex`');
-    // Final: no status line or step still waiting or working. (Finalize renders the
-    // report while its own attempt runs, so its row may still read running.)
+    // Final: no status line or step still waiting or working (finalize's own row included).
     expect(comment).not.toMatch(/\*\*(Working|Queued|Cancelling)\*\*/);
-    expect(
-      comment.split('\n').filter((line) => /⏳|🔄/.test(line) && !/^- \[ \] finalize/.test(line)),
-    ).toEqual([]);
+    expect(comment.split('\n').filter((line) => /⏳|🔄/.test(line))).toEqual([]);
+    expect(comment).toMatch(/- \[x\] finalize — ✅ succeeded/);
     expect(attempts.at(-1)).toMatchObject({ taskName: 'finalize', status: 'succeeded' });
     expect(github.pulls).toEqual([]);
     expect(findProcesses('codex', 'exec', harness.root)).toEqual([]);

@@ -57,6 +57,10 @@ RUN mkdir -p /app/var/workspaces /app/var/mirrors /app/var/artifacts /app/var/co
 # METRICS_PORT: a worker-only container (`--worker`) serves /healthz, /readyz
 # and /metrics there, so the HEALTHCHECK has something to ask in either role
 # (web processes serve them on PORT and ignore METRICS_PORT).
+# NODE_OPTIONS: the same V8 settings as `npm start` / `npm run worker` — a 4 MB young
+# generation and one V8 helper thread keep an idle worker near 130 MB instead of 150 MB
+# (docs/benchmarks.md, memory); the app's work is I/O and child processes, not allocation.
+ENV NODE_OPTIONS="--max-semi-space-size=4 --v8-pool-size=1"
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 METRICS_PORT=9464 \
     WORK_DIR=/app/var/workspaces MIRROR_DIR=/app/var/mirrors ARTIFACTS_DIR=/app/var/artifacts
 USER speckit

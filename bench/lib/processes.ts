@@ -27,12 +27,28 @@ export interface AppProcess {
 
 const STARTUP_TIMEOUT_MS = 60_000;
 
+/**
+ * The Node flags the app runs with (`npm run worker`, and the image's
+ * NODE_OPTIONS): read from package.json so that the app's processes here
+ * run as they do in production.
+ */
+export function appNodeFlags(): string[] {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const words = (manifest.scripts.worker ?? '').split(/\s+/);
+  return words.filter(
+    (word) => word.startsWith('--') && !word.startsWith('--env-file') && word !== '--worker',
+  );
+}
+
 export async function startProcess(
   kind: ProcessKind,
   env: Record<string, string>,
   options: { nodeOptions?: string } = {},
 ): Promise<AppProcess> {
-  const args = kind === 'worker' ? [MAIN, '--worker'] : [kind === 'web' ? APP_PROCESS : FLOOR_SERVER];
+  const script = kind === 'worker' ? [MAIN, '--worker'] : [kind === 'web' ? APP_PROCESS : FLOOR_SERVER];
+  const args = kind === 'floor' ? script : [...appNodeFlags(), ...script];
   const childEnv = options.nodeOptions ? { ...env, NODE_OPTIONS: options.nodeOptions } : env;
   const child = spawn(process.execPath, args, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   if (!child.pid) throw new Error(`${kind} process did not start`);

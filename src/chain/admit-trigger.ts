@@ -164,10 +164,17 @@ async function admitComment(a: Admission, trigger: CommentTrigger): Promise<stri
         return null;
       }
       // On an open pull request the run works on the PR's own head branch, as
-      // the label does (for the bot's own PR that is <branch_prefix><feature>);
-      // elsewhere, on a closed PR, and on a PR whose head is the default
-      // branch (never pushed to), on the bot's branch for the feature.
-      const headBranch = pr?.state === 'open' && pr.ref !== a.repo.defaultBranch ? pr.ref : null;
+      // the label does (for the bot's own PR that is <branch_prefix><feature>),
+      // unless that branch belongs to another feature; elsewhere, on a closed
+      // PR, and on a PR whose head is the default branch (never pushed to), on
+      // the bot's branch for the feature.
+      const headFeature = pr ? featureFromBranch(pr.ref, config.branchPrefix) : null;
+      const headBranch =
+        pr?.state === 'open' &&
+        pr.ref !== a.repo.defaultBranch &&
+        (headFeature === null || headFeature === featureKey)
+          ? pr.ref
+          : null;
       const all = wantsAllPhases(command, config);
       if (all !== command.all || headBranch) {
         await storeOptions(a, { ...triggerOptions(trigger), all, headBranch });

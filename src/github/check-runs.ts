@@ -1,6 +1,7 @@
 // Check runs are the control surface: one per run, found by external_id = run
 // id, so re-running a step never creates a second one.
-import { type Octokit, type Repo, repoParams } from './octokit.ts';
+import { createOnce } from './create-once.ts';
+import { NOT_RETRIED_IN_REQUEST, type Octokit, type Repo, repoParams } from './octokit.ts';
 
 export const CHECK_RUN_NAME_PREFIX = 'Spec Kit';
 /** GitHub's limit for output.summary and output.text. */
@@ -78,6 +79,7 @@ export async function createCheckRun(
     status: 'queued',
     ...(params.detailsUrl ? { details_url: params.detailsUrl } : {}),
     output: limitOutput(params.output),
+    request: NOT_RETRIED_IN_REQUEST,
   });
   return Number(response.data.id);
 }
@@ -145,21 +147,25 @@ export async function createCompletedCheckRun(
     actions?: CheckRunAction[];
   },
 ): Promise<number> {
-  const existing = await findCheckRun(octokit, repo, params.headSha, params.runId);
+  const find = () => findCheckRun(octokit, repo, params.headSha, params.runId);
+  const existing = await find();
   if (existing !== null) return existing;
-  const response = await octokit.request('POST /repos/{owner}/{repo}/check-runs', {
-    ...repoParams(repo),
-    name: params.name,
-    head_sha: params.headSha,
-    external_id: params.runId,
-    status: 'completed',
-    conclusion: params.conclusion,
-    completed_at: new Date().toISOString(),
-    ...(params.detailsUrl ? { details_url: params.detailsUrl } : {}),
-    ...(params.actions ? { actions: limitActions(params.actions) } : {}),
-    output: limitOutput(params.output),
-  });
-  return Number(response.data.id);
+  return createOnce(async () => {
+    const response = await octokit.request('POST /repos/{owner}/{repo}/check-runs', {
+      ...repoParams(repo),
+      name: params.name,
+      head_sha: params.headSha,
+      external_id: params.runId,
+      status: 'completed',
+      conclusion: params.conclusion,
+      completed_at: new Date().toISOString(),
+      ...(params.detailsUrl ? { details_url: params.detailsUrl } : {}),
+      ...(params.actions ? { actions: limitActions(params.actions) } : {}),
+      output: limitOutput(params.output),
+      request: NOT_RETRIED_IN_REQUEST,
+    });
+    return Number(response.data.id);
+  }, find);
 }
 
 function limitOutput(output: CheckRunOutput): CheckRunOutput {

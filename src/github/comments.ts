@@ -1,5 +1,5 @@
 // Issue comments, reactions and labels.
-import { isNotFound, type Octokit, type Repo, repoParams } from './octokit.ts';
+import { isNotFound, NOT_RETRIED_IN_REQUEST, type Octokit, type Repo, repoParams } from './octokit.ts';
 
 export async function addEyesReaction(octokit: Octokit, repo: Repo, commentId: number): Promise<void> {
   // GitHub answers 200 instead of 201 when the reaction exists: safe to repeat.
@@ -20,30 +20,37 @@ export async function createComment(
     ...repoParams(repo),
     issue_number: issueNumber,
     body,
+    request: NOT_RETRIED_IN_REQUEST,
   });
   return Number(response.data.id);
 }
 
 /**
- * The app's comment on an issue that ends with `marker` (e.g. a run's
- * progress comment, which names its run id), among those updated since
- * `since`; null when there is none. A retried step uses it to find the
- * comment GitHub made although its answer was lost.
+ * This app's comment on an issue that ends with `marker` (a run's progress
+ * comment ends with its run id), among those updated since `since`; null when
+ * there is none. A retried step uses it to find the comment GitHub made
+ * although its answer was lost. Only comments made through this App count
+ * (`performed_via_github_app`), so another bot quoting the comment is never
+ * taken for it.
  */
 export async function findBotComment(
   octokit: Octokit,
   repo: Repo,
   issueNumber: number,
-  marker: string,
-  since: Date,
+  match: { marker: string; appId: string | undefined; since: Date },
 ): Promise<number | null> {
   const comments = await octokit.paginate('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
     ...repoParams(repo),
     issue_number: issueNumber,
-    since: since.toISOString(),
+    since: match.since.toISOString(),
     per_page: 100,
   });
-  const found = comments.find((c) => c.user?.type === 'Bot' && (c.body ?? '').includes(marker));
+  const found = comments.find(
+    (c) =>
+      c.performed_via_github_app != null &&
+      String(c.performed_via_github_app.id) === match.appId &&
+      (c.body ?? '').trimEnd().endsWith(match.marker),
+  );
   return found ? Number(found.id) : null;
 }
 

@@ -27,6 +27,14 @@ export function parseRepository(fullName: string): Repo {
   return { owner, name };
 }
 
+/**
+ * Request options for a create that GitHub does not deduplicate (a check run,
+ * a comment): Octokit's retry plugin would send it again after a 5xx, and a
+ * 502 whose write took effect would then make two. The step's own retry
+ * looks for what was made first (by external_id, by the run id it names).
+ */
+export const NOT_RETRIED_IN_REQUEST = { retries: 0 } as const;
+
 export function isNotFound(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { status?: number }).status === 404;
 }

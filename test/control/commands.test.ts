@@ -173,6 +173,7 @@ describe('comment commands', () => {
       pr(57, '005-spec'),
       pr(58, 'bob/closed', 'closed'),
       pr(60, 'master'),
+      pr(61, 'speckit/004-pr'),
     );
     const cases = [
       // A person's branch: the named feature, their branch.
@@ -183,6 +184,8 @@ describe('comment commands', () => {
       { body: '/speckit run 001-demo', issue: 58, featureKey: '001-demo', branchName: 'speckit/001-demo' },
       // The default branch is never pushed to: the bot's own branch again.
       { body: '/speckit run 001-demo', issue: 60, featureKey: '001-demo', branchName: 'speckit/001-demo' },
+      // Another feature's branch is left to that feature.
+      { body: '/speckit run 001-demo', issue: 61, featureKey: '001-demo', branchName: 'speckit/001-demo' },
     ];
     for (const { body, issue, featureKey, branchName } of cases) {
       const result = await comment(body, { pullRequest: true, issue });

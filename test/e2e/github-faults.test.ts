@@ -222,7 +222,10 @@ describe('GitHub 5xx with Octokit’s retry plugin on (as in production)', () =>
 
   beforeAll(async () => {
     model = await startFakeModelServer(respond);
-    repo = await createBareRepo({ files: DEMO_FILES, branch: 'master' });
+    repo = await createBareRepo({
+      files: { ...DEMO_FILES, 'specs/002-applied/tasks.md': DEMO_TASKS },
+      branch: 'master',
+    });
     github = mockGitHub({
       owner: 'Codertocat',
       name: 'Hello-World',
@@ -240,7 +243,7 @@ describe('GitHub 5xx with Octokit’s retry plugin on (as in production)', () =>
     await removeTempDirs();
   });
 
-  it('retries inside the request with backoff: no step is retried, nothing is duplicated', async () => {
+  it('retries with backoff within the step: no step is retried, nothing is duplicated', async () => {
     for (const call of CREATING_CALLS) {
       github.injectFault({ method: call.method, path: call.path, status: 500, times: 1 });
       github.injectFault({ method: call.method, path: call.path, status: 502, times: 1 });
@@ -292,5 +295,36 @@ describe('GitHub 5xx with Octokit’s retry plugin on (as in production)', () =>
     }
     expectOneOfEach(github, run, '001-demo');
     expect(github.comments.size).toBe(1);
+  }, 150_000);
+
+  it('makes no second check run or comment when GitHub made one and answered 502 (no blind resend)', async () => {
+    const comments = github.comments.size;
+    for (const path of [/\/check-runs$/, /\/issues\/\d+\/comments$/])
+      github.injectFault({ method: 'POST', path, status: 502, times: 1, applied: true });
+    await deliverWebhook(harness.webhookUrl, {
+      secret: WEBHOOK_SECRET,
+      event: 'issue_comment',
+      deliveryId: 'retry-plugin-applied',
+      payload: commentPayload({
+        body: '/speckit run 002-applied',
+        cloneUrl: repo.cloneUrl,
+        installationId: 91,
+      }),
+    });
+    const run = await waitFor(async () => {
+      const found = await harness.prisma.specWorkflowRun.findFirst({
+        where: { triggerDeliveryId: 'retry-plugin-applied' },
+      });
+      return found && ['succeeded', 'failed', 'cancelled'].includes(found.status) ? found : null;
+    }, 120_000);
+    const made = [...github.comments.values()].slice(comments);
+    const checkRuns = [...github.checkRuns.values()].filter((c) => c.external_id === run.id);
+    console.log(
+      `injected: 502 after the write on POST check-runs and POST issue comment, Octokit retry on; observed: run ${run.status}, ` +
+        `${checkRuns.length} check runs (run + PR head), ${made.length} progress comment(s)`,
+    );
+    expect(run).toMatchObject({ status: 'succeeded', conclusion: 'success' });
+    expectOneOfEach(github, run, '002-applied');
+    expect(made).toHaveLength(1);
   }, 150_000);
 });

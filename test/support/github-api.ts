@@ -54,6 +54,8 @@ export interface FakeGitHubRepo {
   listDir?: (ref: string, path: string) => Promise<{ type: 'file' | 'dir'; name: string }[] | null>;
   /** Team members by `org/team` slug, for GET /orgs/{org}/teams/{team}/memberships/{user}. */
   teams?: Record<string, readonly string[]>;
+  /** The App's id, which comments made through it name (default 123456, the harnesses' APP_ID). */
+  appId?: number;
   /** Sees every request before it is answered (a crash test's kill point). */
   onRequest?: (method: string, pathWithQuery: string) => void;
   /** False once the app was uninstalled: GET /app/installations/{id} answers 404. */
@@ -89,6 +91,7 @@ export interface FakeGitHub {
 }
 
 export const INSTALLATION_TOKEN = 'ghs_e2eInstallationToken0000000000000000';
+const DEFAULT_APP_ID = 123456;
 
 interface Route {
   method: string;
@@ -302,6 +305,8 @@ export function createFakeGitHub(repo: FakeGitHubRepo): FakeGitHub {
           id,
           body: body.body,
           user: { login: 'speckit-bot[bot]', type: 'Bot' },
+          // GitHub names the App a comment was made through.
+          performed_via_github_app: { id: repo.appId ?? DEFAULT_APP_ID, slug: 'speckit-bot' },
           issue_url: `https://api.github.com${base}/issues/${match[1]}`,
           html_url: `https://github.com/${repo.owner}/${repo.name}/issues/${match[1]}#issuecomment-${id}`,
         };

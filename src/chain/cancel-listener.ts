@@ -27,6 +27,10 @@ export interface CancelListenerOptions {
   /** Backoff bounds of reconnection attempts. */
   minReconnectMs?: number;
   maxReconnectMs?: number;
+  /** How often the idle LISTEN connection is checked with a query (a failover may leave it half open). */
+  pingIntervalMs?: number;
+  /** How long that query may take before the connection counts as lost. */
+  pingTimeoutMs?: number;
 }
 
 export async function startCancelListener(
@@ -36,6 +40,13 @@ export async function startCancelListener(
 ): Promise<CancelListener> {
   const minDelay = options.minReconnectMs ?? 250;
   const maxDelay = options.maxReconnectMs ?? 10_000;
+  const pingInterval = options.pingIntervalMs ?? 30_000;
+  const pingTimeout = options.pingTimeoutMs ?? 5_000;
+  let ping: NodeJS.Timeout | null = null;
+  const stopPing = () => {
+    if (ping) clearInterval(ping);
+    ping = null;
+  };
   const watchers = new Map<string, Set<AbortController>>();
   let client: pg.Client | null = null;
   let closed = false;
@@ -61,12 +72,18 @@ export async function startCancelListener(
     const next = new pg.Client({
       connectionString: databaseUrl,
       application_name: 'speckit-bot cancel listener',
+      // TCP keepalive, and the ping below: a connection whose server vanished
+      // without a reset (a failover) would otherwise never report an error.
+      keepAlive: true,
     });
     let lost = false;
     const onLost = (reason: string) => {
       if (lost) return;
       lost = true;
-      if (client === next) client = null;
+      if (client === next) {
+        client = null;
+        stopPing();
+      }
       next.removeAllListeners('notification');
       void next.end().catch(() => {});
       scheduleReconnect(reason);
@@ -83,8 +100,11 @@ export async function startCancelListener(
         return;
       }
       client = next;
-      delay = minDelay;
       if (reconnecting) await cancelMissed(next);
+      // Backoff starts over only once the connection proved itself.
+      delay = minDelay;
+      ping = setInterval(() => void checkAlive(next, onLost), pingInterval);
+      ping.unref();
     } catch (error) {
       if (!reconnecting) {
         next.removeAllListeners();
@@ -93,6 +113,21 @@ export async function startCancelListener(
       }
       onLost((error as Error).message);
     }
+  }
+
+  /** A query on the idle connection; no answer within the timeout counts as a lost connection. */
+  async function checkAlive(connection: pg.Client, onLost: (reason: string) => void): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve(`no answer to a ping within ${pingTimeout} ms`), pingTimeout);
+    });
+    const answered = connection.query('SELECT 1').then(
+      () => null,
+      (error: Error) => error.message,
+    );
+    const problem = await Promise.race([answered, timedOut]);
+    clearTimeout(timer);
+    if (problem !== null) onLost(problem);
   }
 
   /** Aborts the watched runs that were cancelled while the listener was away. */
@@ -127,6 +162,7 @@ export async function startCancelListener(
     },
     async close() {
       closed = true;
+      stopPing();
       if (timer) clearTimeout(timer);
       timer = null;
       const current = client;

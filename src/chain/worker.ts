@@ -166,18 +166,22 @@ async function runStepJob(
   afterCommit: AfterCommit,
 ): Promise<void> {
   const { prisma, boss, config } = deps;
-  const begun = await beginAttempt(prisma, boss, runId, step);
   const log = deps.log.child({ runId, step });
+  // Watched before the attempt begins: a cancel committed after beginAttempt
+  // saw the run active still reaches this step (NOTIFY is not replayed).
+  const cancel = deps.cancels.watch(runId);
+  const begun = await beginAttempt(prisma, boss, runId, step).catch((error: unknown) => {
+    cancel.release();
+    throw error;
+  });
   if (!begun) {
+    cancel.release();
     log.info('step already done or run ended; nothing to do');
     return;
   }
   log.info({ attempt: begun.attempt }, 'step started');
   const workspaceDir = path.join(config.workDir, runId, `${step}-${begun.attempt}`);
-  await rm(workspaceDir, { recursive: true, force: true });
-  const artifacts = await createArtifactWriter(prisma, config.artifactsDir, runId, step, begun.attempt);
   const handler = deps.handlers[step];
-  const cancel = deps.cancels.watch(runId);
   const started = performance.now();
   // issue #7: live progress while the step runs (best effort).
   const ticker = deps.onStepTick
@@ -188,6 +192,8 @@ async function runStepJob(
       }, STEP_TICK_MS)
     : null;
   try {
+    await rm(workspaceDir, { recursive: true, force: true });
+    const artifacts = await createArtifactWriter(prisma, config.artifactsDir, runId, step, begun.attempt);
     const outcome = await handler(begun.run, {
       prisma,
       github: deps.github,

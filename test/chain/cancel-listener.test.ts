@@ -94,15 +94,49 @@ describe('the cancel listener', () => {
     const run = await insertRun(prisma, { status: 'running' });
     const watched = listener.watch(run.id);
     await killListener();
-    // Within the 300 ms before it reconnects: nobody hears this NOTIFY.
+    // Within the 300 ms before it reconnects. No NOTIFY at all: only the
+    // look-up after reconnecting can find this cancel.
     await admin.query(`UPDATE spec_workflow_run SET status = 'cancelling' WHERE id = $1`, [run.id]);
-    await admin.query('SELECT pg_notify($1, $2)', [CANCEL_CHANNEL, run.id]);
     const result = await aborted(watched.signal, 5_000);
     console.log(
       `injected: the cancel committed while the listener was away; observed: aborted after reconnecting: ${result}`,
     );
     expect(result).toBe(true);
     watched.release();
+  });
+
+  it('notices a connection whose server stopped answering (half open) and reconnects', async () => {
+    // A stopped backend keeps its socket open and answers nothing, as a
+    // vanished server after a failover does; its ping times out.
+    const quick = await startCancelListener(database.url, pino({ level: 'silent' }), {
+      minReconnectMs: 100,
+      maxReconnectMs: 100,
+      pingIntervalMs: 200,
+      pingTimeoutMs: 500,
+    });
+    const { rows } = await admin.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity WHERE application_name = 'speckit-bot cancel listener'
+        AND datname = current_database() ORDER BY backend_start DESC LIMIT 1`,
+    );
+    const stopped = rows[0]?.pid ?? 0;
+    process.kill(stopped, 'SIGSTOP');
+    try {
+      const run = await insertRun(prisma, { status: 'running' });
+      const watched = quick.watch(run.id);
+      // The cancel goes to the stopped connection, which never hears it; only
+      // a new connection (its look-up of cancelled runs) can abort the run.
+      await admin.query(`UPDATE spec_workflow_run SET status = 'cancelling' WHERE id = $1`, [run.id]);
+      await admin.query('SELECT pg_notify($1, $2)', [CANCEL_CHANNEL, run.id]);
+      const result = await aborted(watched.signal, 5_000);
+      console.log(
+        `injected: the listener's backend (pid ${stopped}) stopped; observed: reconnected, cancel heard: ${result}`,
+      );
+      expect(result).toBe(true);
+      watched.release();
+    } finally {
+      process.kill(stopped, 'SIGCONT');
+      await quick.close();
+    }
   });
 
   it('leaves runs that were not cancelled alone after reconnecting', async () => {

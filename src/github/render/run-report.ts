@@ -245,12 +245,17 @@ function finalResult(run: RunView): string | null {
   }
 }
 
-/** The one progress comment on the issue or PR where the run was asked for, edited in place. */
 /** The last line of a run's progress comment: how a retried intake finds the comment it made. */
 export function progressCommentMarker(runId: string): string {
   return `<sub>run \`${runId}\`</sub>`;
 }
 
+/**
+ * The one progress comment on the issue or PR where the run was asked for,
+ * edited in place. It changes only when the run's state does (no live Codex
+ * activity or token counts: those are the check run's), so a long Codex step
+ * costs it no GitHub writes.
+ */
 export function renderProgressComment(
   run: RunView,
   attempts: readonly AttemptView[],
@@ -266,7 +271,6 @@ export function renderProgressComment(
   ].filter(Boolean);
   if (links.length > 0) lines.push('', links.join(' · '));
   if (!isActive(run.status) && run.summary && run.conclusion !== 'neutral') lines.push('', clip(run.summary));
-  if (isActive(run.status) && details?.usage) lines.push('', `**Tokens:** ${details.usage}`);
   const result = finalResult(run);
   if (result) lines.push('', result);
   lines.push('', progressCommentMarker(run.id));

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readConfig, requireGitHubApp } from '../src/config.ts';
+import { CONFIG_VARIABLES, readConfig, requireGitHubApp } from '../src/config.ts';
 import { ConfigError } from '../src/errors.ts';
 
 describe('readConfig', () => {
@@ -99,5 +99,29 @@ describe('CODEX_ENV_PASSTHROUGH', () => {
     expect(() => readConfig({ CODEX_ENV_PASSTHROUGH: 'WEBHOOK_SECRET,DATABASE_URL' })).toThrow(
       /CODEX_ENV_PASSTHROUGH: WEBHOOK_SECRET, DATABASE_URL hold the app's own secrets/,
     );
+  });
+});
+
+describe("README's configuration table", () => {
+  it('documents every variable readConfig reads, with its default', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## How it works'));
+    const rows = new Map(
+      [
+        ...table.matchAll(/^\| `([A-Z0-9_]+)`(?: \/ `([A-Z0-9_]+)`)?(?:, `([A-Z0-9_]+)`)? \| ([^|]*) \|/gm),
+      ].flatMap((m) =>
+        [m[1], m[2], m[3]].filter(Boolean).map((name) => [name as string, (m[4] ?? '').trim()] as const),
+      ),
+    );
+    const missing = Object.keys(CONFIG_VARIABLES).filter((name) => !rows.has(name));
+    expect(missing, 'variables of src/config.ts without a row in README.md').toEqual([]);
+    // Every documented default is the one readConfig applies.
+    const defaults = readConfig({}, '/srv/app');
+    expect(rows.get('GITHUB_WRITE_INTERVAL_MS')).toBe(`\`${defaults.githubWrites.intervalMs}\``);
+    expect(rows.get('GITHUB_NOTIFY_INTERVAL_MS')).toBe(`\`${defaults.githubWrites.notifyIntervalMs}\``);
+    expect(rows.get('GITHUB_WRITE_BURST')).toBe(`\`${defaults.githubWrites.burst}\``);
+    expect(rows.get('SPECKIT_MAX_ACTIVE_RUNS')).toBe(`\`${defaults.maxActiveRuns}\``);
+    expect(rows.get('SPECKIT_CONCURRENCY')).toBe(`\`${defaults.concurrency}\``);
   });
 });

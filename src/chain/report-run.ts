@@ -11,7 +11,6 @@ import {
   type CheckRunUpdate,
   checkRunName,
   createCompletedCheckRun,
-  findCheckRun,
   updateCheckRun,
 } from '../github/check-runs.ts';
 import { updateComment } from '../github/comments.ts';
@@ -290,14 +289,8 @@ export async function reportRun(deps: ReportDeps, run: Run, final?: FinalReport)
         actions,
         annotations: review.annotations,
       };
-      if (
-        final.onPullRequestHead &&
-        run.prUrl &&
-        run.headSha &&
-        run.headSha !== checkedSha &&
-        // A repeated finalize finds the one it made (same external_id on that commit).
-        (await findCheckRun(octokit, repo, run.headSha, run.id)) === null
-      ) {
+      if (final.onPullRequestHead && run.prUrl && run.headSha && run.headSha !== checkedSha) {
+        // Found by its external_id on that commit when a repeated finalize made it already.
         await createCompletedCheckRun(octokit, repo, {
           name,
           headSha: run.headSha,
@@ -310,14 +303,16 @@ export async function reportRun(deps: ReportDeps, run: Run, final?: FinalReport)
       }
     }
     const checkRunId = Number(run.checkRunId);
-    await unlessUnchanged(`check-run:${checkRunId}`, update, () =>
+    await unlessUnchanged(`${run.repository}:check-run:${checkRunId}`, update, () =>
       updateCheckRun(octokit, repo, checkRunId, update),
     );
   }
   if (run.progressCommentId !== null) {
     const commentId = Number(run.progressCommentId);
     const body = renderProgressComment(view, attempts, details);
-    await unlessUnchanged(`comment:${commentId}`, body, () => updateComment(octokit, repo, commentId, body));
+    await unlessUnchanged(`${run.repository}:comment:${commentId}`, body, () =>
+      updateComment(octokit, repo, commentId, body),
+    );
   }
 }
 

@@ -17,6 +17,15 @@ import { loadRun, type Run } from './runs.ts';
 /** At most one in-progress update per run this often (step changes are always shown). */
 export const PROGRESS_MIN_INTERVAL_MS = 5_000;
 
+/**
+ * How long a step change waits before it is reported. The short steps
+ * (discover, apply, publish) often end within it: the report then shows the
+ * step the run is in by then, and a run racing to its end spends GitHub's
+ * write pace on its pull request and final report rather than on states
+ * nobody would have seen.
+ */
+export const STEP_CHANGE_SETTLE_MS = 2_000;
+
 export interface RunProgressDeps {
   prisma: PrismaClient;
   boss: PgBoss;
@@ -36,6 +45,7 @@ export function createRunProgress(
   deps: RunProgressDeps,
   minIntervalMs = PROGRESS_MIN_INTERVAL_MS,
   now: () => number = Date.now,
+  settleMs = STEP_CHANGE_SETTLE_MS,
 ): RunProgress {
   const lastReport = new Map<string, number>();
   const reports = createLatestReports();
@@ -57,6 +67,7 @@ export function createRunProgress(
       // finalize reports the end itself.
       if (run.currentStep === 'finalize') return;
       lastReport.set(run.id, now());
+      await new Promise((resolve) => setTimeout(resolve, settleMs));
       await reports.request(run.id, () => reportLatest(run.id));
     },
     async onStepTick(runId, step) {

@@ -22,6 +22,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from '../logger.ts';
 import { GitError } from './git-error.ts';
+import { createMirrorLocks } from './mirror-locks.ts';
 import { type GitAuth, runGit } from './run-git.ts';
 import {
   assertBranchName,
@@ -100,7 +101,7 @@ export async function cloneWorkspace(options: CloneWorkspaceOptions): Promise<Cl
           { err: error, mirror, removed: corrupt },
           'the repository mirror failed; cloning from the remote instead',
         );
-        if (corrupt) await serialized(mirror, () => removeMirror(mirror)).catch(() => {});
+        if (corrupt) await exclusive(mirror, () => removeMirror(mirror)).catch(() => {});
         break;
       }
     }
@@ -147,7 +148,8 @@ async function cloneFromMirror(
 ): Promise<ClonedWorkspace> {
   const branches = [...new Set([options.branch, ...(options.alsoFetch ?? [])])];
   let fetchedRemote = false;
-  await serialized(mirror, async () => {
+  const askedAt = performance.now();
+  await exclusive(mirror, async () => {
     await ensureMirror(mirrorDir, mirror);
     const used = path.join(mirror, MIRROR_USED_FILE);
     const now = new Date();
@@ -156,11 +158,25 @@ async function cloneFromMirror(
       options.at !== undefined &&
       (await hasCommit(mirror, options.at)) &&
       (await hasBranches(mirror, branches));
-    if (!present) fetchedRemote = await fetchIntoMirror(options, mirror, branches);
-    // Copied out under the same lock: a fetch or gc of this process never
-    // rewrites the mirror while a clone reads it.
-    await copyFromMirror(options, mirror);
+    // A fetch of these branches that began after this clone was asked for saw
+    // the remote at least as late as a fetch of its own would: many runs of one
+    // repository arriving together fetch once, not once each.
+    // (The branches must still be there: the mirror may have been rebuilt since.)
+    const fresh =
+      !present &&
+      branches.every((branch) => (fetchStarted.get(fetchKey(mirror, branch)) ?? -1) >= askedAt) &&
+      (await hasBranches(mirror, branches));
+    if (!present && !fresh) {
+      const started = performance.now();
+      fetchedRemote = await fetchIntoMirror(options, mirror, branches);
+      for (const branch of branches) fetchStarted.set(fetchKey(mirror, branch), started);
+    }
   });
+  // Copied out under the shared lock: a fetch or gc of this process never
+  // rewrites the mirror while a clone reads it, and clones do not wait for
+  // each other. (A change between the two only adds objects or moves a
+  // branch on; a clone that needs a commit checks it out by sha.)
+  await shared(mirror, () => copyFromMirror(options, mirror));
   // From now on the workspace talks to the real remote, as a plain clone would.
   await runGit(['remote', 'set-url', 'origin', options.cloneUrl], { cwd: options.dir });
   return { source: 'mirror', fetchedRemote, head: await headSha(options.dir) };
@@ -367,19 +383,8 @@ function looksCorrupt(error: unknown): boolean {
   return CORRUPTION.test(local);
 }
 
-/** One operation at a time per mirror within this process (other processes: git's own locks). */
-const queues = new Map<string, Promise<void>>();
+const { exclusive, shared } = createMirrorLocks();
 
-function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const previous = queues.get(key) ?? Promise.resolve();
-  const result = previous.then(fn);
-  const tail = result.then(
-    () => {},
-    () => {},
-  );
-  queues.set(key, tail);
-  void tail.then(() => {
-    if (queues.get(key) === tail) queues.delete(key);
-  });
-  return result;
-}
+/** When the last fetch of a branch into a mirror began (performance.now()), in this process. */
+const fetchStarted = new Map<string, number>();
+const fetchKey = (mirror: string, branch: string) => `${mirror}\0${branch}`;

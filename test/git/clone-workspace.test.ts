@@ -160,7 +160,7 @@ describe('cloneWorkspace through a mirror', () => {
     ).rejects.toMatchObject({ kind: 'network' });
   });
 
-  it('fetches further branches as origin/<name> and serializes fetches of one mirror', async () => {
+  it('fetches further branches as origin/<name>, and one fetch serves clones asked for together', async () => {
     const mirrorDir = await makeTempDir('speckit-mirrors-');
     const dirs = await Promise.all([workspace(), workspace(), workspace()]);
     const results = await Promise.all(
@@ -169,6 +169,8 @@ describe('cloneWorkspace through a mirror', () => {
       ),
     );
     expect(results.map((r) => r.source)).toEqual(['mirror', 'mirror', 'mirror']);
+    // The first fetch began after all three asked: the other two use it.
+    expect(results.filter((r) => r.fetchedRemote)).toHaveLength(1);
     for (const dir of dirs) {
       expect(await fixtureGit(['rev-parse', 'refs/remotes/origin/main'], dir)).toBe(
         await repo.readBranch('main'),

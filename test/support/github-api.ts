@@ -92,6 +92,8 @@ export interface FakeGitHub {
 
 export const INSTALLATION_TOKEN = 'ghs_e2eInstallationToken0000000000000000';
 const DEFAULT_APP_ID = 123456;
+/** Ids of check runs, comments and PRs, unique across every fake of this process, as GitHub's are. */
+let nextGlobalId = 1000;
 
 interface Route {
   method: string;
@@ -109,7 +111,6 @@ export function createFakeGitHub(repo: FakeGitHubRepo): FakeGitHub {
   const faultsServed: RecordedRequest[] = [];
   const labels = new Map<number, string[]>();
   const issuedTokens: string[] = [];
-  let nextId = 1000;
   const base = `/repos/${repo.owner}/${repo.name}`;
   const notFound: Reply = [404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' }];
 
@@ -220,7 +221,7 @@ export function createFakeGitHub(repo: FakeGitHubRepo): FakeGitHub {
       pattern: new RegExp(`^${base}/issues/comments/(\\d+)/reactions$`),
       reply: (_match, _url, body) => [
         201,
-        { id: nextId++, content: body.content, user: { login: 'speckit-bot[bot]' } },
+        { id: nextGlobalId++, content: body.content, user: { login: 'speckit-bot[bot]' } },
       ],
     },
     {
@@ -280,7 +281,7 @@ export function createFakeGitHub(repo: FakeGitHubRepo): FakeGitHub {
       method: 'POST',
       pattern: new RegExp(`^${base}/check-runs$`),
       reply: (_match, _url, body) => {
-        const id = nextId++;
+        const id = nextGlobalId++;
         const run = { id, ...body, html_url: `https://github.com/${repo.owner}/${repo.name}/runs/${id}` };
         checkRuns.set(id, run);
         return [201, run];
@@ -300,7 +301,7 @@ export function createFakeGitHub(repo: FakeGitHubRepo): FakeGitHub {
       method: 'POST',
       pattern: new RegExp(`^${base}/issues/(\\d+)/comments$`),
       reply: (match, _url, body) => {
-        const id = nextId++;
+        const id = nextGlobalId++;
         const comment = {
           id,
           body: body.body,

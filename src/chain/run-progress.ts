@@ -19,10 +19,11 @@ export const PROGRESS_MIN_INTERVAL_MS = 5_000;
 
 /**
  * How long a step change waits before it is reported. The short steps
- * (discover, apply, publish) often end within it: the report then shows the
- * step the run is in by then, and a run racing to its end spends GitHub's
- * write pace on its pull request and final report rather than on states
- * nobody would have seen.
+ * (apply, publish) often end within it: the report then shows the step the
+ * run is in by then, and a run racing to its end spends GitHub's write pace
+ * on its pull request and final report rather than on states nobody would
+ * have seen. The start of discover is reported at once: that is when the
+ * check run turns in_progress.
  */
 export const STEP_CHANGE_SETTLE_MS = 2_000;
 
@@ -67,7 +68,7 @@ export function createRunProgress(
       // finalize reports the end itself.
       if (run.currentStep === 'finalize') return;
       lastReport.set(run.id, now());
-      await new Promise((resolve) => setTimeout(resolve, settleMs));
+      if (run.currentStep !== 'discover') await new Promise((resolve) => setTimeout(resolve, settleMs));
       await reports.request(run.id, () => reportLatest(run.id));
     },
     async onStepTick(runId, step) {

@@ -192,15 +192,11 @@ async function fetchIntoMirror(
   const depth = options.depth ?? DEFAULT_CLONE_DEPTH;
   await removeStaleLocks(mirror);
   await runGit(
-    [
-      'fetch',
-      '--quiet',
-      '--no-tags',
-      '--no-write-fetch-head',
-      `--depth=${depth}`,
+    fetchArgs(
+      depth,
       options.cloneUrl,
-      ...branches.map((branch) => `+refs/heads/${branch}:refs/heads/${branch}`),
-    ],
+      branches.map((branch) => `+refs/heads/${branch}:refs/heads/${branch}`),
+    ),
     { cwd: mirror, auth: options.auth, signal },
   );
   // Many small fetches leave many packs; let git tidy up now and then.
@@ -233,20 +229,14 @@ async function copyFromMirror(options: CloneWorkspaceOptions, mirror: string): P
   );
   const also = options.alsoFetch ?? [];
   if (also.length > 0) {
-    await runGit(
-      [
-        'fetch',
-        '--quiet',
-        '--no-tags',
-        '--no-write-fetch-head',
-        `--depth=${depth}`,
-        source,
-        ...also.map(trackingRefspec),
-      ],
-      { cwd: dir, signal },
-    );
+    await runGit(fetchArgs(depth, source, also.map(trackingRefspec)), { cwd: dir, signal });
   }
   if (options.at !== undefined) await checkoutAt(dir, options, source);
+}
+
+/** A shallow fetch of `refspecs` from `source` that writes only the refs it names. */
+function fetchArgs(depth: number, source: string, refspecs: readonly string[]): string[] {
+  return ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', `--depth=${depth}`, source, ...refspecs];
 }
 
 function trackingRefspec(branch: string): string {

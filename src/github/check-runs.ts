@@ -71,12 +71,35 @@ export async function createCheckRun(
   repo: Repo,
   params: { name: string; headSha: string; runId: string; detailsUrl?: string; output: CheckRunOutput },
 ): Promise<number> {
+  return postCheckRun(octokit, repo, params, { status: 'queued' });
+}
+
+/**
+ * POST a check run for `runId` (its external_id). Not retried inside the
+ * request: GitHub would make a second one for a 502 whose write took effect;
+ * callers wrap it in createOnce, which looks first.
+ */
+async function postCheckRun(
+  octokit: Octokit,
+  repo: Repo,
+  params: { name: string; headSha: string; runId: string; detailsUrl?: string; output: CheckRunOutput },
+  state:
+    | { status: 'queued' }
+    | { status: 'completed'; conclusion: CheckRunConclusion; actions?: CheckRunAction[] },
+): Promise<number> {
   const response = await octokit.request('POST /repos/{owner}/{repo}/check-runs', {
     ...repoParams(repo),
     name: params.name,
     head_sha: params.headSha,
     external_id: params.runId,
-    status: 'queued',
+    ...(state.status === 'completed'
+      ? {
+          status: 'completed' as const,
+          conclusion: state.conclusion,
+          completed_at: new Date().toISOString(),
+          ...(state.actions ? { actions: limitActions(state.actions) } : {}),
+        }
+      : { status: 'queued' as const }),
     ...(params.detailsUrl ? { details_url: params.detailsUrl } : {}),
     output: limitOutput(params.output),
     request: NOT_RETRIED_IN_REQUEST,
@@ -150,22 +173,12 @@ export async function createCompletedCheckRun(
   const find = () => findCheckRun(octokit, repo, params.headSha, params.runId);
   const existing = await find();
   if (existing !== null) return existing;
-  return createOnce(async () => {
-    const response = await octokit.request('POST /repos/{owner}/{repo}/check-runs', {
-      ...repoParams(repo),
-      name: params.name,
-      head_sha: params.headSha,
-      external_id: params.runId,
-      status: 'completed',
-      conclusion: params.conclusion,
-      completed_at: new Date().toISOString(),
-      ...(params.detailsUrl ? { details_url: params.detailsUrl } : {}),
-      ...(params.actions ? { actions: limitActions(params.actions) } : {}),
-      output: limitOutput(params.output),
-      request: NOT_RETRIED_IN_REQUEST,
-    });
-    return Number(response.data.id);
-  }, find);
+  const { conclusion, actions, ...post } = params;
+  return createOnce(
+    () =>
+      postCheckRun(octokit, repo, post, { status: 'completed', conclusion, ...(actions ? { actions } : {}) }),
+    find,
+  );
 }
 
 function limitOutput(output: CheckRunOutput): CheckRunOutput {

@@ -76,18 +76,19 @@ function fakeGitHub(installations: number[]): Map<number, { at: number; kind: st
   return arrivals;
 }
 
+/** A 👀 on comment `id`: a plain (not notifying) write. */
+function addReaction(octokit: Awaited<ReturnType<Probot['auth']>>, id: number) {
+  return octokit.request('POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions', {
+    owner: 'octo',
+    repo: 'repo',
+    comment_id: id,
+    content: 'eyes',
+  });
+}
+
 async function react(probot: Probot, installationId: number, ids: number[]): Promise<void> {
   const octokit = await probot.auth(installationId);
-  await Promise.all(
-    ids.map((id) =>
-      octokit.request('POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions', {
-        owner: 'octo',
-        repo: 'repo',
-        comment_id: id,
-        content: 'eyes',
-      }),
-    ),
-  );
+  await Promise.all(ids.map((id) => addReaction(octokit, id)));
 }
 
 const offsets = (times: { at: number }[], start: number) => times.map((t) => Math.round(t.at - start));
@@ -166,13 +167,7 @@ describe('GitHub write pacing', () => {
     const probot = probotWith({ intervalMs: 400, burst: 1, notifyIntervalMs: 0 });
     const arrivals = fakeGitHub([41]);
     const octokit = await probot.auth(41);
-    const reaction = (id: number) =>
-      octokit.request('POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions', {
-        owner: 'octo',
-        repo: 'repo',
-        comment_id: id,
-        content: 'eyes',
-      });
+    const reaction = (id: number) => addReaction(octokit, id);
     // Three background writes queue first; two foreground writes arrive after them.
     const backgroundWrites = inBackground(() => Promise.all([reaction(1), reaction(2), reaction(3)]));
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -187,13 +182,7 @@ describe('GitHub write pacing', () => {
     const probot = probotWith(PACED);
     const arrivals = fakeGitHub([45]);
     const octokit = await probot.auth(45);
-    const reaction = (id: number) =>
-      octokit.request('POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions', {
-        owner: 'octo',
-        repo: 'repo',
-        comment_id: id,
-        content: 'eyes',
-      });
+    const reaction = (id: number) => addReaction(octokit, id);
     const start = performance.now();
     // Two foreground writes leave one slot; a background write must not take it.
     const first = Promise.all([reaction(1), reaction(2)]);

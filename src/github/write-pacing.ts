@@ -45,8 +45,8 @@ type WriteKind = 'read' | 'write' | 'notify';
 export function writeKind(method: string, url: string): WriteKind {
   const verb = method.toUpperCase();
   if (verb === 'GET' || verb === 'HEAD') return 'read';
-  let pathname = new URL(url, 'http://github.test').pathname.replace(/^\/api\/v3(?=\/)/, '');
-  pathname = decodeURIComponent(pathname);
+  // Route templates keep `{owner}`; absolute URLs (pagination) come encoded: the patterns match both.
+  const pathname = new URL(url, 'http://github.test').pathname.replace(/^\/api\/v3(?=\/)/, '');
   if (/^\/app\/installations\/[^/]+\/access_tokens$/.test(pathname)) return 'read';
   if (/^\/app-manifests\/[^/]+\/conversions$/.test(pathname)) return 'read';
   return throttling.triggersNotification(pathname) ? 'notify' : 'write';

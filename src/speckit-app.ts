@@ -13,6 +13,7 @@ import { createAppFunction } from './app.ts';
 import { admitTrigger } from './chain/admit-trigger.ts';
 import { type CancelListener, startCancelListener } from './chain/cancel-listener.ts';
 import type { Step } from './chain/chain.ts';
+import { installCodexSlotGuard } from './chain/codex-slot-guard.ts';
 import { startReconciler } from './chain/reconciler.ts';
 import { createRunCommands } from './chain/run-commands.ts';
 import { createRunProgress } from './chain/run-progress.ts';
@@ -96,6 +97,7 @@ export async function startSpeckit(config: Config, options: StartOptions): Promi
   boss.on('error', (error: unknown) => log.error({ err: error }, 'pg-boss error'));
   await boss.start();
   await createQueues(boss, config);
+  await installCodexSlotGuard(prisma, config.installationConcurrency); // issue #9
   readiness.markStarted('queues'); // issue #11
 
   const credentials = Boolean(config.github.appId && config.github.privateKey && config.github.webhookSecret);

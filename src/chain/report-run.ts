@@ -112,9 +112,11 @@ export async function loadReportDetails(deps: ReportDeps, run: Run): Promise<Rep
 /**
  * Why a run whose Codex step has not started waits: its installation already
  * has as many runs ahead of it in the Codex step as SPECKIT_INSTALLATION_CONCURRENCY
- * lets run at once (pg-boss holds its job until one ends). Runs are ahead
- * when they reached the Codex step first (their discover finished earlier),
- * which is the order pg-boss hands the jobs out. Null when it is not held back.
+ * lets run at once (pg-boss holds its job until one ends). Runs are ahead when
+ * they are in Codex now, or reached the Codex step first (their discover finished
+ * earlier, the order pg-boss mostly hands the jobs out in; a run that reached it
+ * later can still win the slot, and is then counted by its Codex attempt). Null
+ * when it is not held back.
  */
 async function codexSlotWait(prisma: PrismaClient, run: Run, limit: number): Promise<string | null> {
   const [ownCodex, discovered] = await Promise.all([
@@ -132,9 +134,14 @@ async function codexSlotWait(prisma: PrismaClient, run: Run, limit: number): Pro
       id: { not: run.id },
       status: { in: ['running', 'cancelling'] },
       currentStep: 'codex',
-      tasks: {
-        some: { taskName: 'discover', status: 'succeeded', finishedAt: { lt: discovered.finishedAt } },
-      },
+      OR: [
+        { tasks: { some: { taskName: 'codex', status: 'running' } } },
+        {
+          tasks: {
+            some: { taskName: 'discover', status: 'succeeded', finishedAt: { lt: discovered.finishedAt } },
+          },
+        },
+      ],
     },
   });
   if (ahead < limit) return null;

@@ -22,6 +22,11 @@ let repoB: BareRepo;
 let githubB: ReturnType<typeof mockGitHub>;
 let inFlight = 0;
 let maxInFlight = 0;
+/** Holds every model answer until the test has seen A's queue and B's start. */
+let releaseAnswers: () => void = () => {};
+const answersHeld = new Promise<void>((resolve) => {
+  releaseAnswers = resolve;
+});
 
 beforeAll(async () => {
   world = await startDemoWorld({
@@ -30,12 +35,20 @@ beforeAll(async () => {
       if (isToolFollowUp(body)) return finalMessage('Done.');
       inFlight += 1;
       maxInFlight = Math.max(maxInFlight, inFlight);
-      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      // Answers wait for the test (so A's first run holds its slot however slow the
+      // machine is), then take a second each.
+      await Promise.race([answersHeld, new Promise((resolve) => setTimeout(resolve, 90_000))]);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
       inFlight -= 1;
       return applyPatchCall(PHASE_1_PATCH);
     },
     files: { 'specs/002-other/tasks.md': DEMO_TASKS, 'specs/003-third/tasks.md': DEMO_TASKS },
-    env: { SPECKIT_INSTALLATION_CONCURRENCY: '1' },
+    // Codex prints nothing while its answer is held: its limits must outlast the hold.
+    env: {
+      SPECKIT_INSTALLATION_CONCURRENCY: '1',
+      CODEX_IDLE_TIMEOUT_SECONDS: '300',
+      CODEX_TIMEOUT_SECONDS: '300',
+    },
   });
   // Another organization's repository, on another installation of the app.
   repoB = await createBareRepo({ files: DEMO_FILES, branch: 'master' });
@@ -83,15 +96,37 @@ describe('the per-installation Codex limit', () => {
       FEATURES_A.map((feature) => world.comment(`/speckit run ${feature}`)),
     );
     // Installation A has a queue: one run in Codex, the others waiting for the slot.
-    await waitFor(async () => {
+    const waiting = await waitFor(async () => {
       const inCodex = await prisma.specWorkflowRun.findMany({
         where: { installationId: BigInt(INSTALLATION_A), currentStep: 'codex', status: 'running' },
         include: { tasks: { where: { taskName: 'codex' } } },
       });
-      return inCodex.filter((run) => run.tasks.length === 0).length >= 2 && inCodex.length === 3;
-    }, 60_000);
+      const held = inCodex.filter((run) => run.tasks.length === 0);
+      return held.length === 2 && inCodex.length === 3 ? held : null;
+    }, 90_000);
     const bStartedAt = Date.now();
     await commentOnB('installation-b-1');
+    // B's Codex step starts while A's first run still holds the slot (and A's queue waits).
+    await waitFor(
+      async () =>
+        (await prisma.specWorkflowTaskState.count({
+          where: { taskName: 'codex', run: { installationId: BigInt(INSTALLATION_B) } },
+        })) > 0,
+      60_000,
+    );
+    // …and the held runs have said why in their check run and comment (reports settle first).
+    const said = (run: { checkRunId: bigint | null; progressCommentId: bigint | null }) =>
+      world.github.requests.some(
+        (r) => r.method === 'PATCH' && r.path.endsWith(`/check-runs/${run.checkRunId}`) && waitingTitle(r),
+      ) &&
+      world.github.requests.some(
+        (r) =>
+          r.method === 'PATCH' &&
+          r.path.endsWith(`/issues/comments/${run.progressCommentId}`) &&
+          waitingComment(r),
+      );
+    await waitFor(async () => waiting.every(said), 30_000);
+    releaseAnswers();
     const runsA = await Promise.all(deliveries.map((id) => world.settled(id)));
     const runB = await world.settled('installation-b-1');
 
@@ -158,7 +193,7 @@ describe('the per-installation Codex limit', () => {
     expectFinal(githubB.checkRuns.get(Number(runB.checkRunId)));
     expect(githubB.pulls).toHaveLength(1);
     expect(githubB.unmatched).toEqual([]);
-  }, 150_000);
+  }, 300_000);
 });
 
 function expectFinal(

@@ -137,8 +137,9 @@ async function cloneFromRemote(options: CloneWorkspaceOptions): Promise<ClonedWo
       },
     );
   }
-  if (options.at !== undefined) await checkoutAt(dir, options, 'origin', auth);
-  return { source: 'remote', fetchedRemote: true, head: await headSha(dir) };
+  // Checked out at `at`, HEAD is `at`; else the branch tip the clone checked out.
+  const head = options.at !== undefined ? await checkoutAt(dir, options, 'origin', auth) : await headSha(dir);
+  return { source: 'remote', fetchedRemote: true, head };
 }
 
 async function cloneFromMirror(
@@ -176,10 +177,10 @@ async function cloneFromMirror(
   // rewrites the mirror while a clone reads it, and clones do not wait for
   // each other. (A change between the two only adds objects or moves a
   // branch on; a clone that needs a commit checks it out by sha.)
-  await shared(mirror, () => copyFromMirror(options, mirror));
+  const head = await shared(mirror, () => copyFromMirror(options, mirror));
   // From now on the workspace talks to the real remote, as a plain clone would.
   await runGit(['remote', 'set-url', 'origin', options.cloneUrl], { cwd: options.dir });
-  return { source: 'mirror', fetchedRemote, head: await headSha(options.dir) };
+  return { source: 'mirror', fetchedRemote, head };
 }
 
 /** Fetches `branches` from the remote into the mirror, then lets git tidy it up; true once fetched. */
@@ -199,7 +200,13 @@ async function fetchIntoMirror(
     ),
     { cwd: mirror, auth: options.auth, signal },
   );
-  // Many small fetches leave many packs; let git tidy up now and then.
+  // Many small fetches leave many packs and loose objects; let git tidy up
+  // now and then (its own thresholds decide; asking after every fetch was a
+  // git process per fetch that almost always found nothing to do): the first
+  // fetch of every ten, so each process start tidies too.
+  const fetches = (fetchCount.get(mirror) ?? 0) + 1;
+  fetchCount.set(mirror, fetches % GC_EVERY_FETCHES);
+  if (fetches % GC_EVERY_FETCHES !== 1) return true;
   await runGit(['gc', '--auto', '--quiet'], {
     cwd: mirror,
     config: { 'gc.auto': '6700', 'gc.autoPackLimit': '50', 'gc.autoDetach': 'false' },
@@ -208,8 +215,8 @@ async function fetchIntoMirror(
   return true;
 }
 
-/** Clones the workspace locally from the mirror (file://: objects copied, nothing shared). */
-async function copyFromMirror(options: CloneWorkspaceOptions, mirror: string): Promise<void> {
+/** Clones the workspace locally from the mirror (file://: objects copied, nothing shared); returns HEAD. */
+async function copyFromMirror(options: CloneWorkspaceOptions, mirror: string): Promise<string> {
   const { dir, signal } = options;
   const depth = options.depth ?? DEFAULT_CLONE_DEPTH;
   const source = pathToFileURL(mirror).href;
@@ -231,7 +238,7 @@ async function copyFromMirror(options: CloneWorkspaceOptions, mirror: string): P
   if (also.length > 0) {
     await runGit(fetchArgs(depth, source, also.map(trackingRefspec)), { cwd: dir, signal });
   }
-  if (options.at !== undefined) await checkoutAt(dir, options, source);
+  return options.at !== undefined ? checkoutAt(dir, options, source) : headSha(dir);
 }
 
 /** A shallow fetch of `refspecs` from `source` that writes only the refs it names. */
@@ -243,15 +250,15 @@ function trackingRefspec(branch: string): string {
   return `+refs/heads/${branch}:refs/remotes/origin/${branch}`;
 }
 
-/** Moves the local branch to `options.at`, fetching that commit from `from` when the clone lacks it. */
+/** Moves the local branch to `options.at` (returned), fetching that commit from `from` when the clone lacks it. */
 async function checkoutAt(
   dir: string,
   options: CloneWorkspaceOptions,
   from: string,
   auth?: GitAuth,
-): Promise<void> {
+): Promise<string> {
   const at = options.at as string;
-  if ((await headSha(dir)) === at) return;
+  if ((await headSha(dir)) === at) return at;
   if (!(await hasCommit(dir, at))) {
     try {
       await runGit(
@@ -283,6 +290,7 @@ async function checkoutAt(
     }
   }
   await runGit(['checkout', '--quiet', '-B', options.branch, at], { cwd: dir });
+  return at;
 }
 
 async function hasCommit(repo: string, sha: string): Promise<boolean> {
@@ -374,6 +382,10 @@ function looksCorrupt(error: unknown): boolean {
 }
 
 const { exclusive, shared } = createMirrorLocks();
+
+/** Fetches into each mirror by this process since its last `gc --auto` (modulo GC_EVERY_FETCHES). */
+const fetchCount = new Map<string, number>();
+const GC_EVERY_FETCHES = 10;
 
 /** When the last fetch of a branch into a mirror began (performance.now()), in this process. */
 const fetchStarted = new Map<string, number>();

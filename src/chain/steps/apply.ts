@@ -5,14 +5,7 @@ import path from 'node:path';
 import { NonRetryableError } from '../../errors.ts';
 import { GitError } from '../../git/git-error.ts';
 import { runGit } from '../../git/run-git.ts';
-import {
-  applyPatch,
-  commitAll,
-  createBranch,
-  diffWorkingTree,
-  headSha,
-  stagedChanges,
-} from '../../git/workspace.ts';
+import { applyPatch, commitAll, createBranch, diffWorkingTree, stagedChanges } from '../../git/workspace.ts';
 import { phaseLabel } from '../../github/render/run-report.ts';
 import { pendingTasks } from '../../spec-kit/find-next-phase.ts';
 import { parseTasks } from '../../spec-kit/parse-tasks.ts';
@@ -35,9 +28,9 @@ export const applyStep: StepHandler = async (run, ctx) => {
   const auth = await gitAuth(run, ctx);
   const dir = ctx.workspaceDir;
   // The branch's current tip (always fetched): the patch goes on top of whatever is there now.
-  await cloneStepWorkspace(run, ctx, { branch: discovered.sourceBranch, auth });
+  const { head: parentSha } = await cloneStepWorkspace(run, ctx, { branch: discovered.sourceBranch, auth });
+  // A new branch starts at that commit.
   if (!discovered.continuing) await createBranch(dir, run.branchName);
-  const parentSha = await headSha(dir);
   try {
     await applyPatch(dir, codex.patch);
   } catch (error) {

@@ -22,7 +22,7 @@ import {
 import { resolveCodexBin } from '../../codex/resolve-codex-bin.ts';
 import { assertUserCanUse, chownTree, type RunAsUser, resolveRunAs } from '../../codex/run-as.ts';
 import { ConfigError, errorMessage, NonRetryableError } from '../../errors.ts';
-import { diffWorkingTree, headSha } from '../../git/workspace.ts';
+import { diffWorkingTree } from '../../git/workspace.ts';
 import { buildCodexPrompt } from '../../spec-kit/build-codex-prompt.ts';
 import { findNextPhase, pendingTasks } from '../../spec-kit/find-next-phase.ts';
 import { parseTasks } from '../../spec-kit/parse-tasks.ts';
@@ -175,8 +175,11 @@ export function createCodexStep(resolveInput: CodexStepInputResolver = codexStep
 
     // At the commit discover read (and brought up to date): from this machine's
     // mirror without a fetch when it already holds it.
-    await cloneStepWorkspace(run, ctx, { branch: discovered.sourceBranch, at: discovered.baseSha, auth });
-    const startSha = await headSha(ctx.workspaceDir);
+    const { head: startSha } = await cloneStepWorkspace(run, ctx, {
+      branch: discovered.sourceBranch,
+      at: discovered.baseSha,
+      auth,
+    });
     const relative = discovered.tasksPath ?? tasksPath(run.featureKey);
     const featureDir = path.join(ctx.workspaceDir, path.dirname(relative));
     const doc = parseTasks(await readFile(path.join(ctx.workspaceDir, relative), 'utf8'));

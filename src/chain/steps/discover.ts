@@ -11,7 +11,7 @@ import { NonRetryableError, SpeckitError, UserError } from '../../errors.ts';
 import { GitError } from '../../git/git-error.ts';
 import { workflowPermissionRefusal } from '../../git/push-refusal.ts';
 import { type BranchUpdateMode, type BranchUpdateResult, updateBranch } from '../../git/update-branch.ts';
-import { headSha, pushBranch } from '../../git/workspace.ts';
+import { pushBranch } from '../../git/workspace.ts';
 import { type Octokit, parseRepository, type Repo } from '../../github/octokit.ts';
 import { findOpenPullRequest, listPullRequests } from '../../github/pull-requests.ts';
 import { loadRepoConfig } from '../../repo-config/index.ts';
@@ -67,13 +67,13 @@ export const discoverStep: StepHandler = async (run, ctx) => {
   const prBase = await pullRequestBase(octokit, repo, run, source, owned);
   // Only the bot's own branch is brought up to date; a PR author's branch is theirs.
   const mayUpdate = source.continuing && owned && source.base.sha !== null && prBase !== source.branch;
-  await cloneStepWorkspace(run, ctx, {
+  const cloned = await cloneStepWorkspace(run, ctx, {
     branch: source.branch,
     auth,
     alsoFetch: mayUpdate ? [prBase] : [],
   });
   const update = mayUpdate ? await bringUpToDate(run, ctx, source, prBase, repoConfig.branchUpdate) : null;
-  const headAfterUpdate = await headSha(ctx.workspaceDir);
+  const headAfterUpdate = update?.after ?? cloned.head;
   const relative = tasksPath(run.featureKey, repoConfig.specsDir);
   const file = path.join(ctx.workspaceDir, relative);
   const text = await readTasksFile(ctx.workspaceDir, file, relative, source.branch, repoConfig.specsDir);

@@ -89,6 +89,19 @@ const waitingTitle = (r: { body: unknown }) => /waiting/i.test(String((r.body as
 const waitingComment = (r: { body: unknown }) =>
   /Waiting for a Codex slot/.test(String((r.body as any)?.body));
 
+type ReportedRun = { checkRunId: bigint | null; progressCommentId: bigint | null };
+
+/** A's check-run and progress-comment updates for `run` that said it waits for a Codex slot. */
+function waitingReports(run: ReportedRun) {
+  const patches = world.github.requests.filter((r) => r.method === 'PATCH');
+  return {
+    titles: patches.filter((r) => r.path.endsWith(`/check-runs/${run.checkRunId}`) && waitingTitle(r)),
+    comments: patches.filter(
+      (r) => r.path.endsWith(`/issues/comments/${run.progressCommentId}`) && waitingComment(r),
+    ),
+  };
+}
+
 describe('the per-installation Codex limit', () => {
   it('makes one installation’s runs take turns in Codex, without holding up another installation', async () => {
     const { prisma } = world.harness;
@@ -115,16 +128,10 @@ describe('the per-installation Codex limit', () => {
       60_000,
     );
     // …and the held runs have said why in their check run and comment (reports settle first).
-    const said = (run: { checkRunId: bigint | null; progressCommentId: bigint | null }) =>
-      world.github.requests.some(
-        (r) => r.method === 'PATCH' && r.path.endsWith(`/check-runs/${run.checkRunId}`) && waitingTitle(r),
-      ) &&
-      world.github.requests.some(
-        (r) =>
-          r.method === 'PATCH' &&
-          r.path.endsWith(`/issues/comments/${run.progressCommentId}`) &&
-          waitingComment(r),
-      );
+    const said = (run: ReportedRun) => {
+      const { titles, comments } = waitingReports(run);
+      return titles.length > 0 && comments.length > 0;
+    };
     await waitFor(async () => waiting.every(said), 30_000);
     releaseAnswers();
     const runsA = await Promise.all(deliveries.map((id) => world.settled(id)));
@@ -163,15 +170,7 @@ describe('the per-installation Codex limit', () => {
     // While they waited, A's later runs said why in their check run and progress comment.
     const waitedA = runsA.filter((run) => run.id !== codexA[0]!.runId);
     for (const run of waitedA) {
-      const titles = world.github.requests.filter(
-        (r) => r.method === 'PATCH' && r.path.endsWith(`/check-runs/${run.checkRunId}`) && waitingTitle(r),
-      );
-      const comments = world.github.requests.filter(
-        (r) =>
-          r.method === 'PATCH' &&
-          r.path.endsWith(`/issues/comments/${run.progressCommentId}`) &&
-          waitingComment(r),
-      );
+      const { titles, comments } = waitingReports(run);
       console.log(
         `observed: A's ${run.featureKey}: ${titles.length} check-run update(s) and ${comments.length} comment update(s) said it waited for a Codex slot`,
       );

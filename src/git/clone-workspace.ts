@@ -204,9 +204,9 @@ async function fetchIntoMirror(
   // now and then (its own thresholds decide; asking after every fetch was a
   // git process per fetch that almost always found nothing to do): the first
   // fetch of every ten, so each process start tidies too.
-  const fetches = (fetchCount.get(mirror) ?? 0) + 1;
-  fetchCount.set(mirror, fetches % GC_EVERY_FETCHES);
-  if (fetches % GC_EVERY_FETCHES !== 1) return true;
+  const earlier = fetchCount.get(mirror) ?? 0;
+  fetchCount.set(mirror, earlier + 1);
+  if (earlier % GC_EVERY_FETCHES !== 0) return true;
   await runGit(['gc', '--auto', '--quiet'], {
     cwd: mirror,
     config: { 'gc.auto': '6700', 'gc.autoPackLimit': '50', 'gc.autoDetach': 'false' },
@@ -383,7 +383,7 @@ function looksCorrupt(error: unknown): boolean {
 
 const { exclusive, shared } = createMirrorLocks();
 
-/** Fetches into each mirror by this process since its last `gc --auto` (modulo GC_EVERY_FETCHES). */
+/** Fetches into each mirror by this process. */
 const fetchCount = new Map<string, number>();
 const GC_EVERY_FETCHES = 10;
 

@@ -140,9 +140,25 @@ async function diffWorkingTree(dir: string): Promise<string> {
   return patch;
 }
 
-async function commitAll(dir: string, message: string): Promise<void> {
+/** commitAllWithPatch's commands: add --all, the staged patch, commit, commit and tree shas. */
+async function commitAllWithPatch(dir: string, message: string): Promise<void> {
   await git(['add', '--all'], { cwd: dir });
-  await git(['diff', '--cached', '--name-only', '-z', 'HEAD'], { cwd: dir });
+  await git(
+    [
+      'diff',
+      '--cached',
+      '--binary',
+      '--no-color',
+      '--no-ext-diff',
+      '--no-textconv',
+      '--no-renames',
+      '--no-relative',
+      '--src-prefix=a/',
+      '--dst-prefix=b/',
+      'HEAD',
+    ],
+    { cwd: dir },
+  );
   await git(
     [
       'commit',
@@ -158,16 +174,17 @@ async function commitAll(dir: string, message: string): Promise<void> {
       env: IDENTITY,
     },
   );
-  await git(['rev-parse', '--verify', 'HEAD^{commit}'], { cwd: dir });
+  await git(['rev-parse', 'HEAD^{commit}', 'HEAD^{tree}'], { cwd: dir });
 }
 
 /**
  * The git commands one run makes (discover, codex, apply, publish — read from
  * src/git/clone-workspace.ts, src/git/workspace.ts and src/chain/steps, and
  * checked against a trace of the app's git processes), run directly one after
- * another: each step's workspace is cloned over file:// from a shallow bare
- * mirror that is fetched into first (warm, as after the app's first run), and
- * the stub Codex's two file edits are done in place (no Codex process).
+ * another: discover's and apply's workspaces are cloned over file:// from a
+ * shallow bare mirror that is fetched into first (warm, as after the app's
+ * first run), codex and publish take them over (one status each), and the
+ * stub Codex's two file edits are done in place (no Codex process).
  * Returns the wall time and the number of git processes.
  */
 export async function gitRunFloor(
@@ -222,52 +239,48 @@ export async function gitRunFloor(
   };
   const lsRemote = (...refs: string[]) =>
     counted(git(['ls-remote', '--heads', url, ...refs.map((r) => `refs/heads/${r}`)], { cwd: root }));
-  const hasCommit = (sha: string) => counted(git(['cat-file', '-e', `${sha}^{commit}`], { cwd: mirror }));
+  // How a step checks the workspace the step before handed it.
+  const status = (dir: string) =>
+    counted(
+      git(
+        ['status', '--porcelain=v2', '--branch', '--untracked-files=all', '--ignore-submodules=none', '-z'],
+        {
+          cwd: dir,
+        },
+      ),
+    );
   // discover
   await lsRemote(branch, feature, DEFAULT_BRANCH);
   await fetchMirror(DEFAULT_BRANCH);
   const d1 = path.join(work, 'discover');
   await cloneFromMirror(d1);
-  const base = (await git(['rev-parse', 'HEAD'], { cwd: d1 })).trim();
-  // codex
-  await hasCommit(base);
-  const d2 = path.join(work, 'codex');
-  await cloneFromMirror(d2);
-  await mkdir(path.join(d2, 'src', feature), { recursive: true });
-  await writeFile(path.join(d2, 'src', feature, 'hello.txt'), `Hello from ${feature}\n`);
+  // codex, in discover's workspace
+  await status(d1);
+  await mkdir(path.join(d1, 'src', feature), { recursive: true });
+  await writeFile(path.join(d1, 'src', feature, 'hello.txt'), `Hello from ${feature}\n`);
   await writeFile(
-    path.join(d2, 'README.md'),
-    `${await readFile(path.join(d2, 'README.md'), 'utf8')}See it.\n`,
+    path.join(d1, 'README.md'),
+    `${await readFile(path.join(d1, 'README.md'), 'utf8')}See it.\n`,
   );
-  const patch = await diffWorkingTree(d2);
+  const patch = await diffWorkingTree(d1);
   commands += 4;
   // apply
   await fetchMirror(DEFAULT_BRANCH);
   const d3 = path.join(work, 'apply');
   await cloneFromMirror(d3);
   await counted(git(['switch', '--quiet', '--create', branch], { cwd: d3 }));
-  const apply = (dir: string, p: string) =>
-    counted(
-      git(['apply', '--index', '--3way', '--binary', '--whitespace=nowarn', '-'], { cwd: dir, input: p }),
-    );
-  await apply(d3, patch);
+  await counted(
+    git(['apply', '--index', '--3way', '--binary', '--whitespace=nowarn', '-'], { cwd: d3, input: patch }),
+  );
   await counted(git(['diff', '--cached', '--numstat', '-z', '--no-renames', 'HEAD'], { cwd: d3 }));
   const tasks = path.join(d3, 'specs', feature, 'tasks.md');
   await writeFile(tasks, (await readFile(tasks, 'utf8')).replace('- [ ] T001', '- [X] T001'));
-  const finalPatch = await diffWorkingTree(d3);
+  await commitAllWithPatch(d3, `feat(${feature}): phase 1 – Setup`);
   commands += 4;
-  await commitAll(d3, `feat(${feature}): phase 1 – Setup`);
-  commands += 4;
-  await counted(git(['rev-parse', 'HEAD^{tree}'], { cwd: d3 }));
-  // publish
+  // publish, in apply's workspace
   await lsRemote(branch);
-  await hasCommit(base);
-  const d4 = path.join(work, 'publish');
-  await cloneFromMirror(d4);
-  await counted(git(['switch', '--quiet', '--create', branch], { cwd: d4 }));
-  await apply(d4, finalPatch);
-  await commitAll(d4, `feat(${feature}): phase 1 – Setup`);
-  commands += 4;
+  await status(d3);
+  await counted(git(['rev-parse', '--verify', 'HEAD^{commit}'], { cwd: d3 }));
   await counted(
     git(
       [
@@ -279,7 +292,7 @@ export async function gitRunFloor(
         url,
         `HEAD:refs/heads/${branch}`,
       ],
-      { cwd: d4 },
+      { cwd: d3 },
     ),
   );
   const ms = now() - start;

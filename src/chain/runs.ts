@@ -33,6 +33,11 @@ export interface StepOutcome {
   /** A patch handed to later steps through step_output.patch. */
   patch?: string;
   runUpdate?: Prisma.SpecWorkflowRunUpdateInput;
+  /**
+   * The workspace holds what the next step needs: it is left for that step
+   * (workspace-handoff.ts) instead of removed. Only for workspaces Codex never touched.
+   */
+  handOffWorkspace?: boolean;
 }
 
 export async function loadRun(prisma: PrismaClient | Tx, runId: string): Promise<Run | null> {

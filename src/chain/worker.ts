@@ -16,6 +16,7 @@ import type { CancelListener } from './cancel-listener.ts';
 import { DEAD_LETTER_QUEUE, isStep, queueName, runIdForTrigger, STEPS, type Step } from './chain.ts';
 import { beginAttempt, commitTransition, failRun, type Run, recordFailure } from './runs.ts';
 import type { StepHandler } from './step-context.ts';
+import { handOffDir, handOffWorkspace } from './workspace-handoff.ts';
 
 export const RETRY_LIMIT = 3;
 
@@ -204,6 +205,12 @@ async function runStepJob(
       workspaceDir,
       artifacts,
     });
+    // Moved before the transition commits: the next step may start at once.
+    if (outcome.handOffWorkspace) {
+      await handOffWorkspace(workspaceDir, handOffDir(config.workDir, runId, step)).catch((error: unknown) =>
+        log.warn({ err: error }, 'could not hand the workspace to the next step'),
+      );
+    }
     const run = await commitTransition(prisma, boss, begun, outcome);
     const seconds = (performance.now() - started) / 1000;
     if (!run) {
@@ -217,6 +224,9 @@ async function runStepJob(
     log.info({ next: run.currentStep, status: run.status }, 'step succeeded');
     // A workspace is kept after a failure, for inspection.
     await rm(workspaceDir, { recursive: true, force: true });
+    // One the step before left and this step did not take (it needed another commit) is of no use now.
+    const before = STEPS[STEPS.indexOf(step) - 1];
+    if (before) await rm(handOffDir(config.workDir, runId, before), { recursive: true, force: true });
     // Reporting is best effort here: the transition is committed, and the
     // next report (at the latest finalize's) shows the stored state anyway.
     if (deps.onRunChanged) {

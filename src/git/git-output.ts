@@ -156,3 +156,36 @@ export function remoteMessages(stderr: string): string {
     .filter(Boolean)
     .join(' ');
 }
+
+/** What `git status --porcelain=v2 --branch -z` says of a workspace. */
+export interface WorkspaceStatus {
+  /** HEAD's commit; null before the first commit. */
+  head: string | null;
+  /** The branch checked out; null when HEAD is detached. */
+  branch: string | null;
+  /** Nothing staged, modified, deleted, unmerged or untracked (ignored files do not count). */
+  clean: boolean;
+}
+
+/**
+ * `git status --porcelain=v2 --branch -z`: `# branch.oid` and `# branch.head` headers,
+ * then one record per changed, unmerged or untracked path. Any record makes the workspace
+ * unclean, so a rename's second path (its own NUL-terminated field) needs no parsing.
+ */
+export function parseStatusV2(stdout: string): WorkspaceStatus {
+  let head: string | null = null;
+  let branch: string | null = null;
+  let clean = true;
+  for (const record of splitNul(stdout)) {
+    if (record.startsWith('# branch.oid ')) {
+      const oid = record.slice('# branch.oid '.length);
+      head = /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(oid) ? oid : null;
+    } else if (record.startsWith('# branch.head ')) {
+      const name = record.slice('# branch.head '.length);
+      branch = name === '(detached)' ? null : name;
+    } else if (!record.startsWith('# ')) {
+      clean = false;
+    }
+  }
+  return { head, branch, clean };
+}

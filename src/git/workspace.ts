@@ -16,13 +16,16 @@ import {
   parseLsRemote,
   parseNumstat,
   parsePushPorcelain,
+  parseStatusV2,
   remoteMessages,
   splitNul,
   trailerKeyProblem,
+  type WorkspaceStatus,
 } from './git-output.ts';
 import { type GitAuth, runGit, runGitBytes } from './run-git.ts';
 import { redact, tokenSecrets } from './secrets.ts';
 
+export type { WorkspaceStatus } from './git-output.ts';
 export type { GitAuth } from './run-git.ts';
 
 export interface Identity {
@@ -135,6 +138,18 @@ export async function headSha(dir: string): Promise<string> {
   return stdout.trim();
 }
 
+/**
+ * HEAD's commit, the branch checked out and whether the working tree and index match HEAD
+ * (untracked files count; ignored ones do not), in one git process.
+ */
+export async function workspaceStatus(dir: string): Promise<WorkspaceStatus> {
+  const { stdout } = await runGit(
+    ['status', '--porcelain=v2', '--branch', '--untracked-files=all', '--ignore-submodules=none', '-z'],
+    { cwd: dir },
+  );
+  return parseStatusV2(stdout);
+}
+
 const DIFF_ARGS = [
   'diff',
   '--cached',
@@ -158,8 +173,13 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * as they were. Text files that are not valid UTF-8 are emitted as binary hunks so the
  * patch survives being a string.
  */
-export async function diffWorkingTree(dir: string): Promise<{ patch: string; changedPaths: string[] }> {
-  const gitDir = (await runGit(['rev-parse', '--absolute-git-dir'], { cwd: dir })).stdout.trim();
+export async function diffWorkingTree(
+  dir: string,
+  /** The repository's git directory when the caller knows it (else asked of git). */
+  knownGitDir?: string,
+): Promise<{ patch: string; changedPaths: string[] }> {
+  const gitDir =
+    knownGitDir ?? (await runGit(['rev-parse', '--absolute-git-dir'], { cwd: dir })).stdout.trim();
   const indexFile = join(gitDir, `speckit-index-${randomUUID()}`);
   const env = { GIT_INDEX_FILE: indexFile, GIT_LITERAL_PATHSPECS: '1' };
   try {
@@ -176,20 +196,35 @@ export async function diffWorkingTree(dir: string): Promise<{ patch: string; cha
     const changedPaths = splitNul(names.stdout);
     if (changedPaths.length === 0) return { patch: '', changedPaths };
 
-    const bytes = (await runGitBytes(DIFF_ARGS, { cwd: dir, env })).stdout;
-    try {
-      return { patch: utf8.decode(bytes), changedPaths };
-    } catch {
-      // Some text file is not UTF-8: diff those files as binary instead.
-      const offending = invalidUtf8Sections(bytes, changedPaths);
-      const patch = await withBinaryAttributes(gitDir, offending, async () => {
-        const again = (await runGitBytes(DIFF_ARGS, { cwd: dir, env })).stdout;
-        return utf8.decode(again);
-      });
-      return { patch, changedPaths };
-    }
+    const patch = await stagedPatch(dir, env, async () => changedPaths, gitDir);
+    return { patch, changedPaths };
   } finally {
     await rm(indexFile, { force: true });
+  }
+}
+
+/**
+ * The index against HEAD as one binary-safe patch (DIFF_ARGS). Text files that are not
+ * valid UTF-8 are diffed again as binary, so the patch survives being a string;
+ * `changedPaths` (the same diff's names, in git's order) is asked for only then.
+ */
+async function stagedPatch(
+  dir: string,
+  env: Record<string, string>,
+  changedPaths: () => Promise<string[]>,
+  knownGitDir?: string,
+): Promise<string> {
+  const bytes = (await runGitBytes(DIFF_ARGS, { cwd: dir, env })).stdout;
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    const offending = invalidUtf8Sections(bytes, await changedPaths());
+    const gitDir =
+      knownGitDir ?? (await runGit(['rev-parse', '--absolute-git-dir'], { cwd: dir })).stdout.trim();
+    return withBinaryAttributes(gitDir, offending, async () => {
+      const again = (await runGitBytes(DIFF_ARGS, { cwd: dir, env })).stdout;
+      return utf8.decode(again);
+    });
   }
 }
 
@@ -299,28 +334,73 @@ function gitDate(value: string | Date): string {
   return `@${Math.floor(ms / 1000)} +0000`;
 }
 
+export interface CommitOptions {
+  message: string;
+  author: Identity;
+  committer?: Identity;
+  trailers?: Record<string, string>;
+  allowEmpty?: boolean;
+  /**
+   * Author and committer date (ISO 8601 string or Date; whole seconds, stored as UTC).
+   * With the same tree, parent, message, identities and date the commit sha is the
+   * same, so a later step can rebuild the exact commit.
+   */
+  date?: string | Date;
+}
+
 /**
  * Stages everything (`git add --all`) and commits it with an explicit author and
  * committer (no git config needed), appending `trailers` as git trailers. Returns the
  * new commit's sha. Throws GitError `git_nothing_to_commit` when nothing changed, unless
  * `allowEmpty`.
  */
-export async function commitAll(
+export async function commitAll(dir: string, opts: CommitOptions): Promise<string> {
+  const commit = commitCommand(opts);
+  await runGit(['add', '--all'], { cwd: dir });
+  if (!opts.allowEmpty) {
+    const staged = await runGit(['diff', '--cached', '--name-only', '-z', 'HEAD'], { cwd: dir });
+    if (staged.stdout.length === 0) throw nothingToCommit();
+  }
+  await runGit(commit.args, { cwd: dir, ...commit.options });
+  return headSha(dir);
+}
+
+/**
+ * commitAll (never empty) that also returns what apply stores: the commit's tree and its
+ * change against the parent as a diffWorkingTree-style patch. The patch is the staged diff
+ * taken before committing, so making it costs one git process, not a second staging.
+ */
+export async function commitAllWithPatch(
   dir: string,
-  opts: {
-    message: string;
-    author: Identity;
-    committer?: Identity;
-    trailers?: Record<string, string>;
-    allowEmpty?: boolean;
-    /**
-     * Author and committer date (ISO 8601 string or Date; whole seconds, stored as UTC).
-     * With the same tree, parent, message, identities and date the commit sha is the
-     * same, so a later step can rebuild the exact commit.
-     */
-    date?: string | Date;
-  },
-): Promise<string> {
+  opts: Omit<CommitOptions, 'allowEmpty'>,
+): Promise<{ commitSha: string; treeSha: string; patch: string }> {
+  const commit = commitCommand(opts);
+  await runGit(['add', '--all'], { cwd: dir });
+  const patch = await stagedPatch(dir, {}, async () => {
+    const names = await runGit(
+      ['diff', '--cached', '--name-only', '-z', '--no-renames', '--no-relative', 'HEAD'],
+      { cwd: dir },
+    );
+    return splitNul(names.stdout);
+  });
+  if (patch.length === 0) throw nothingToCommit();
+  await runGit(commit.args, { cwd: dir, ...commit.options });
+  const { stdout } = await runGit(['rev-parse', 'HEAD^{commit}', 'HEAD^{tree}'], { cwd: dir });
+  const [commitSha = '', treeSha = ''] = stdout.trim().split('\n');
+  return { commitSha, treeSha, patch };
+}
+
+function nothingToCommit(): GitError {
+  return new GitError('There is nothing to commit: the working tree matches HEAD.', {
+    kind: 'nothing_to_commit',
+  });
+}
+
+/** `git commit` of the index as `opts` describe it: arguments, stdin and identity environment (validated). */
+function commitCommand(opts: CommitOptions): {
+  args: string[];
+  options: { input: string; env: Record<string, string> };
+} {
   if (opts.message.trim().length === 0) throw invalid('The commit message is empty.');
   const committer = opts.committer ?? opts.author;
   assertIdentity('author', opts.author);
@@ -332,17 +412,8 @@ export async function commitAll(
     trailerArgs.push(`--trailer=${key}: ${value}`);
   }
   const date = opts.date === undefined ? undefined : gitDate(opts.date);
-  await runGit(['add', '--all'], { cwd: dir });
-  if (!opts.allowEmpty) {
-    const staged = await runGit(['diff', '--cached', '--name-only', '-z', 'HEAD'], { cwd: dir });
-    if (staged.stdout.length === 0) {
-      throw new GitError('There is nothing to commit: the working tree matches HEAD.', {
-        kind: 'nothing_to_commit',
-      });
-    }
-  }
-  await runGit(
-    [
+  return {
+    args: [
       'commit',
       '--quiet',
       '--no-verify',
@@ -351,8 +422,7 @@ export async function commitAll(
       '--file=-',
       ...trailerArgs,
     ],
-    {
-      cwd: dir,
+    options: {
       input: opts.message,
       env: {
         GIT_AUTHOR_NAME: opts.author.name,
@@ -362,8 +432,7 @@ export async function commitAll(
         ...(date === undefined ? {} : { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date }),
       },
     },
-  );
-  return headSha(dir);
+  };
 }
 
 /**
@@ -416,6 +485,8 @@ export async function pushBranch(opts: {
   dir: string;
   cloneUrl: string;
   branch: string;
+  /** HEAD's sha when the caller knows it (else asked of git). */
+  head?: string;
   auth?: GitAuth;
   expectedRemoteSha?: string | null;
   signal?: AbortSignal;
@@ -427,7 +498,7 @@ export async function pushBranch(opts: {
   if (typeof expected === 'string' && !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(expected)) {
     throw invalid(`expectedRemoteSha must be a full commit sha, got ${JSON.stringify(expected)}.`);
   }
-  const head = await headSha(opts.dir);
+  const head = opts.head ?? (await headSha(opts.dir));
   const lease = expected === undefined ? [] : [`--force-with-lease=${ref}:${expected ?? ''}`];
   const secrets = opts.auth ? tokenSecrets(opts.auth.token) : [];
   try {

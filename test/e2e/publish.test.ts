@@ -5,9 +5,11 @@
 // - the branch moved after apply committed, right before publish pushes →
 //   publish rebases the phase commit onto it, or fails naming the conflict
 //   and keeps the phase patch;
+// - apply ran on another machine (its workspace is not here) → publish
+//   rebuilds the identical commit from the stored patch;
 // - GitHub refuses a workflow change for want of the Workflows permission →
 //   the run fails saying which permission; the push log keeps git's output.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +27,7 @@ const FEATURES = [
   '005-late-conflict',
   '006-workflow',
   '007-credit',
+  '008-elsewhere',
 ];
 /** The example payload's sender (Codertocat) and their GitHub account id. */
 const SENDER_ID = 21031067;
@@ -213,6 +216,8 @@ describe('publish', () => {
     const log = await artifactText(second.id, 'gh_push_log');
     expect(log).toContain(`rebased onto ${late}; pushed ${phase2?.sha}`);
     expect(log).toContain('HEAD:refs/heads/speckit/004-late'); // git's porcelain status line
+    // apply's workspace, not what the rebase needed, was removed with the others.
+    expect(readdirSync(path.join(harness.env.WORK_DIR ?? '', second.id))).toEqual([]);
   });
 
   it('fails naming the file and keeps the phase patch when a commit after apply conflicts', async () => {
@@ -249,6 +254,38 @@ describe('publish', () => {
       'refusing to allow a GitHub App to create or update workflow `.github/workflows/ci.yml` without `workflows` permission',
     );
     expect(log).toContain('[remote rejected]');
+  });
+
+  it("pushes apply's own workspace when apply ran here, and rebuilds the same commit when it did not", async () => {
+    const first = await world.run('008-elsewhere');
+    expect(first).toMatchObject({ status: 'succeeded', conclusion: 'success' });
+    const codex = await harness.prisma.specWorkflowTaskState.findFirstOrThrow({
+      where: { runId: first.id, taskName: 'codex', status: 'succeeded' },
+    });
+    expect(codex.payload).toMatchObject({ startedFrom: 'discover' });
+    expect(await artifactText(first.id, 'gh_push_log')).toContain("from apply's workspace");
+    // Every workspace handed on was taken and, the steps having succeeded, removed.
+    const workDir = harness.env.WORK_DIR ?? '';
+    expect(readdirSync(path.join(workDir, first.id))).toEqual([]);
+
+    // As if apply had run on another machine: its workspace is not here when publish starts.
+    whenPublishStarts(() => {
+      for (const run of readdirSync(workDir)) {
+        rmSync(path.join(workDir, run, 'handoff-apply'), { recursive: true, force: true });
+      }
+    });
+    const second = await world.run('008-elsewhere');
+    expect(second).toMatchObject({ status: 'succeeded', conclusion: 'success' });
+    const applied = await harness.prisma.stepOutput.findUniqueOrThrow({
+      where: { runId_step: { runId: second.id, step: 'apply' } },
+    });
+    const [phase2] = await repo.log('speckit/008-elsewhere');
+    expect(phase2?.sha).toBe((applied.data as { commitSha: string }).commitSha);
+    const log = await artifactText(second.id, 'gh_push_log');
+    expect(log).toContain(`pushed ${phase2?.sha} to speckit/008-elsewhere`);
+    expect(log).not.toContain("from apply's workspace");
+    // ls-remote, the clone it rebuilt in, the push.
+    expect(publishTokens).toBe(3);
   });
 
   it("credits the person who asked with GitHub's <id>+<login> noreply address when the trigger has their id", async () => {

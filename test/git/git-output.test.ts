@@ -8,6 +8,7 @@ import {
   parseLsRemote,
   parseNumstat,
   parsePushPorcelain,
+  parseStatusV2,
   trailerKeyProblem,
 } from '../../src/git/git-output.ts';
 import { classifyGitFailure } from '../../src/git/run-git.ts';
@@ -31,6 +32,24 @@ describe('git output parsing', () => {
       { path: '.github/workflows/é "x"\t.yml', added: 1, deleted: 0 },
     ]);
     expect(parseNumstat('')).toEqual([]);
+  });
+
+  it('reads porcelain v2 status: head, branch, and whether any path differs', () => {
+    const headers = `# branch.oid ${A}\0# branch.head speckit/001-auth\0# branch.upstream origin/x\0`;
+    expect(parseStatusV2(headers)).toEqual({ head: A, branch: 'speckit/001-auth', clean: true });
+    expect(parseStatusV2(`${headers}? notes.txt\0`).clean).toBe(false);
+    expect(parseStatusV2(`${headers}1 .M N... 100644 100644 100644 ${A} ${A} README.md\0`).clean).toBe(false);
+    // A rename's original path is a record of its own: still unclean, still parsed.
+    expect(parseStatusV2(`${headers}2 R. N... 100644 100644 100644 ${A} ${A} R100 b.txt\0a.txt\0`)).toEqual({
+      head: A,
+      branch: 'speckit/001-auth',
+      clean: false,
+    });
+    expect(parseStatusV2('# branch.oid (initial)\0# branch.head (detached)\0')).toEqual({
+      head: null,
+      branch: null,
+      clean: true,
+    });
   });
 
   it('spots credentials in URLs', () => {

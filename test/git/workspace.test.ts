@@ -9,6 +9,7 @@ import {
   applyPatch,
   cloneRepository,
   commitAll,
+  commitAllWithPatch,
   createBranch,
   diffWorkingTree,
   findCommitWithTrailer,
@@ -17,6 +18,7 @@ import {
   pushBranch,
   readFileAt,
   stagedChanges,
+  workspaceStatus,
 } from '../../src/git/workspace.ts';
 import {
   type BareRepo,
@@ -296,6 +298,54 @@ describe('diffWorkingTree and applyPatch', () => {
     const error = await applyPatch(target, patch).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GitError);
     expect((error as GitError).paths).toContain('new.txt');
+  });
+});
+
+describe('commitAllWithPatch and workspaceStatus', () => {
+  it("commits and returns the commit, its tree and diffWorkingTree's patch, which rebuilds the same commit", async () => {
+    const repo = await createBareRepo({ files: { ...BASE_FILES, 'legacy.txt': 'plain\n' } });
+    const dir = await freshClone(repo);
+    await editLikeCodex(dir);
+    // Not UTF-8: the patch must carry it as a binary hunk.
+    await writeFiles(dir, { 'legacy.txt': Buffer.from('caf\xe9\n', 'latin1') });
+    const before = await diffWorkingTree(dir);
+    const commit = {
+      message: 'Phase 1',
+      author: BOT,
+      trailers: { 'Speckit-Run-Id': 'r1' },
+      date: '2026-12-04T10:00:00Z',
+    };
+    const made = await commitAllWithPatch(dir, commit);
+    expect(made.patch).toBe(before.patch);
+    expect(made.patch).toContain('GIT binary patch');
+    expect(made.commitSha).toBe(await headSha(dir));
+    expect(made.treeSha).toBe((await fixtureGit(['rev-parse', 'HEAD^{tree}'], dir)).trim());
+    expect(await workspaceStatus(dir)).toEqual({ head: made.commitSha, branch: 'main', clean: true });
+
+    const again = await freshClone(repo);
+    await applyPatch(again, made.patch);
+    expect(await commitAll(again, commit)).toBe(made.commitSha);
+  });
+
+  it('refuses to commit nothing', async () => {
+    const repo = await createBareRepo();
+    const dir = await freshClone(repo);
+    const error = await commitAllWithPatch(dir, { message: 'nothing', author: BOT }).catch((e: unknown) => e);
+    expect((error as GitError).code).toBe('git_nothing_to_commit');
+  });
+
+  it('sees untracked and staged files, and a detached HEAD', async () => {
+    const repo = await createBareRepo({ files: BASE_FILES });
+    const dir = await freshClone(repo);
+    const head = await headSha(dir);
+    expect(await workspaceStatus(dir)).toEqual({ head, branch: 'main', clean: true });
+    await writeFiles(dir, { 'notes/new.txt': 'x\n' });
+    expect(await workspaceStatus(dir)).toEqual({ head, branch: 'main', clean: false });
+    await fixtureGit(['add', '--all'], dir);
+    expect((await workspaceStatus(dir)).clean).toBe(false);
+    await fixtureGit(['reset', '--hard', '--quiet'], dir);
+    await fixtureGit(['checkout', '--quiet', '--detach'], dir);
+    expect(await workspaceStatus(dir)).toEqual({ head, branch: null, clean: true });
   });
 });
 

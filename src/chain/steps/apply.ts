@@ -4,8 +4,7 @@ import { lstat, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { NonRetryableError } from '../../errors.ts';
 import { GitError } from '../../git/git-error.ts';
-import { runGit } from '../../git/run-git.ts';
-import { applyPatch, commitAll, createBranch, diffWorkingTree, stagedChanges } from '../../git/workspace.ts';
+import { applyPatch, commitAllWithPatch, createBranch, stagedChanges } from '../../git/workspace.ts';
 import { phaseLabel } from '../../github/render/run-report.ts';
 import { pendingTasks } from '../../spec-kit/find-next-phase.ts';
 import { parseTasks } from '../../spec-kit/parse-tasks.ts';
@@ -79,7 +78,6 @@ export const applyStep: StepHandler = async (run, ctx) => {
     ),
   );
 
-  const { patch } = await diffWorkingTree(dir);
   const limits = discovered.repoConfig;
   const problems = checkGuardrails(
     stats,
@@ -102,7 +100,14 @@ export const applyStep: StepHandler = async (run, ctx) => {
   const { actorId } = await runTriggerOptions(ctx.prisma, run);
   const trailers = commitTrailers(run.id, { login: run.triggerActor, id: actorId });
   const commitDate = new Date().toISOString();
-  const commitSha = await commitAll(dir, { message, author: BOT_IDENTITY, trailers, date: commitDate });
+  // The commit and its patch (Codex's changes and the ticks), which publish
+  // replays when it cannot take this workspace.
+  const { commitSha, treeSha, patch } = await commitAllWithPatch(dir, {
+    message,
+    author: BOT_IDENTITY,
+    trailers,
+    date: commitDate,
+  });
   const brief = (task: { id: string; description: string }) => ({
     id: task.id,
     description: task.description,
@@ -112,7 +117,7 @@ export const applyStep: StepHandler = async (run, ctx) => {
     output: {
       parentSha,
       commitSha,
-      treeSha: (await runGit(['rev-parse', 'HEAD^{tree}'], { cwd: dir })).stdout.trim(),
+      treeSha,
       commitDate,
       message,
       trailers,
@@ -123,6 +128,8 @@ export const applyStep: StepHandler = async (run, ctx) => {
       phases: phaseProgress(parseTasks(await readFile(file, 'utf8')), discovered.phase),
     },
     patch,
+    // Holds exactly the commit publish pushes.
+    handOffWorkspace: true,
   };
 };
 

@@ -31,7 +31,7 @@ import type { StepContext, StepHandler } from '../step-context.ts';
 import { tasksPath } from './discover.ts';
 import { type DiscoverOutput, loadDiscoverOutput } from './discover-output.ts';
 import { describeFailure, runWorkspaceCommands } from './workspace-commands.ts';
-import { cloneStepWorkspace, gitAuth } from './workspace-source.ts';
+import { gitAuth, handedOffOrCloned } from './workspace-source.ts';
 
 const DESIGN_DOCS = ['spec.md', 'plan.md', 'data-model.md', 'research.md', 'contracts', 'quickstart.md'];
 
@@ -173,9 +173,10 @@ export function createCodexStep(resolveInput: CodexStepInputResolver = codexStep
       });
     }
 
-    // At the commit discover read (and brought up to date): from this machine's
-    // mirror without a fetch when it already holds it.
-    const { head: startSha } = await cloneStepWorkspace(run, ctx, {
+    // At the commit discover read (and brought up to date): discover's own
+    // workspace when it ran here, else from this machine's mirror without a
+    // fetch when it already holds that commit.
+    const { head: startSha, handedOff } = await handedOffOrCloned(run, ctx, 'discover', {
       branch: discovered.sourceBranch,
       at: discovered.baseSha,
       auth,
@@ -213,7 +214,18 @@ export function createCodexStep(resolveInput: CodexStepInputResolver = codexStep
         verify: discovered.repoConfig?.verify ?? [],
         onVerifyFailure: discovered.repoConfig?.onVerifyFailure ?? 'fail',
       };
-      return await runLocal(run, ctx, { codexBin, model, commands, env, prompt, startSha, runAs, childHome });
+      const startedFrom = handedOff ? 'discover' : 'clone';
+      return await runLocal(run, ctx, {
+        codexBin,
+        model,
+        commands,
+        env,
+        prompt,
+        startSha,
+        startedFrom,
+        runAs,
+        childHome,
+      });
     } finally {
       await rm(childHome, { recursive: true, force: true }).catch(() => undefined);
     }
@@ -231,6 +243,8 @@ interface LocalRun {
   env: Record<string, string>;
   prompt: string;
   startSha: string;
+  /** Whether the workspace is discover's own (handed off on this machine) or a clone. */
+  startedFrom: 'discover' | 'clone';
   runAs: RunAsUser | undefined;
   childHome: string;
 }
@@ -277,7 +291,8 @@ async function runLocal(run: Run, ctx: StepContext, params: LocalRun): Promise<S
     if (existsSync(logPath)) await ctx.artifacts.record('codex_logs', logPath);
   }
 
-  const diff = await diffWorkingTree(cwd);
+  // restoreGitConfig made sure .git is still the clone's own directory.
+  const diff = await diffWorkingTree(cwd, path.join(cwd, '.git'));
   const patchPath = path.join(ctx.artifacts.dir, 'codex.patch');
   if (diff.changedPaths.length > 0) {
     await writeFile(patchPath, diff.patch);
@@ -382,6 +397,7 @@ function localOutput(
   return {
     mode: 'local',
     startSha: params.startSha,
+    startedFrom: params.startedFrom,
     threadId: fields.threadId,
     lastMessage: fields.lastMessage,
     usage: fields.usage as unknown as Record<string, number> | null,

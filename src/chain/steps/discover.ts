@@ -43,12 +43,15 @@ export const discoverStep: StepHandler = async (run, ctx) => {
   const auth = await gitAuth(run, ctx);
   const octokit = await ctx.github.octokit(Number(run.installationId));
   const repo = parseRepository(run.repository);
-  // An invalid .github/speckit.yml fails the run here, naming the field and the problem.
-  const repoConfig = await loadRepoConfig(octokit, repo, run.defaultBranch);
+  // An invalid .github/speckit.yml fails the run here, naming the field and the
+  // problem. The branches are looked up meanwhile (one ls-remote).
+  const [repoConfig, found] = await Promise.all([
+    loadRepoConfig(octokit, repo, run.defaultBranch),
+    resolveSourceBranch(run, auth),
+  ]);
   const owned = ownsBranch(run, repoConfig.branchPrefix);
   // The branch's earlier PRs decide whether the run builds on it or starts afresh.
   const pulls = owned ? await listPullRequests(octokit, repo, run.branchName) : [];
-  const found = await resolveSourceBranch(run, auth);
   const verdict = previousPullRequestVerdict({
     owned,
     branchSha: found.continuing ? found.sha : null,
@@ -131,6 +134,8 @@ export const discoverStep: StepHandler = async (run, ctx) => {
       taskIds: tasks.map((task) => task.id),
     },
     runUpdate: { baseSha: headAfterUpdate, phaseNumber: phase.number, phaseTitle: phase.title },
+    // The clone at baseSha is the tree Codex starts from.
+    handOffWorkspace: true,
   };
 };
 
@@ -181,6 +186,7 @@ async function pushUpdate(run: Run, ctx: StepContext, source: SourceBranch, upda
       dir: ctx.workspaceDir,
       cloneUrl: run.cloneUrl,
       branch: source.branch,
+      head: update.after,
       auth: await gitAuth(run, ctx),
       expectedRemoteSha: source.sha,
       signal: ctx.signal,

@@ -2,8 +2,9 @@
 // pull request. Every part is safe to repeat:
 // - the remote already holds the run's commit (found by its Speckit-Run
 //   trailer, also after a rebase) → nothing is pushed again;
-// - otherwise the commit is rebuilt byte-identical from the stored patch and
-//   pushed with a lease on the sha the run started from;
+// - otherwise apply's workspace (when apply ran on this machine) or a commit
+//   rebuilt byte-identical from the stored patch is pushed with a lease on the
+//   sha the run started from;
 // - someone else moved the branch meanwhile → the phase commit is rebased onto
 //   it once; a conflict fails the run naming the files, the patch is kept as
 //   the attempt's `phase_patch` artifact;
@@ -31,6 +32,7 @@ import { phaseLabel } from '../../github/render/run-report.ts';
 import { loadStepOutput, type Run } from '../runs.ts';
 import type { StepContext, StepHandler } from '../step-context.ts';
 import { runTriggerOptions } from '../trigger-options.ts';
+import { handOffDir, takeWorkspace } from '../workspace-handoff.ts';
 import { type ApplyOutput, applyOutput, BOT_IDENTITY, RUN_TRAILER } from './commit-spec.ts';
 import { type DiscoverOutput, loadDiscoverOutput } from './discover-output.ts';
 import { cloneStepWorkspace, gitAuth, loadWarnings, ownsBranch } from './workspace-source.ts';
@@ -182,6 +184,7 @@ async function pushPhaseCommit(
       dir,
       cloneUrl: run.cloneUrl,
       branch: run.branchName,
+      head: sha,
       auth: await gitAuth(run, ctx),
       expectedRemoteSha: remoteSha,
       signal: ctx.signal,
@@ -189,8 +192,43 @@ async function pushPhaseCommit(
     log.push(`rebased onto ${remoteSha}; pushed ${sha} to ${run.branchName}`, result.output);
     return { sha, pushed: result.pushed, rebased: true };
   }
-  // Rebuilt on apply's parent (even if the source branch moved on since): from
-  // this machine's mirror without a fetch when it already holds that commit.
+  // apply's own workspace when it ran on this machine: it holds exactly the commit.
+  const handedOff = await takeWorkspace(
+    handOffDir(ctx.config.workDir, run.id, 'apply'),
+    dir,
+    { branch: run.branchName, head: commit.commitSha },
+    ctx.log,
+  );
+  const sha = handedOff ? commit.commitSha : await rebuildPhaseCommit(run, ctx, discovered, commit, patch);
+  const result = await pushBranch({
+    dir,
+    cloneUrl: run.cloneUrl,
+    branch: run.branchName,
+    head: sha,
+    auth: await gitAuth(run, ctx),
+    expectedRemoteSha: remoteSha,
+    signal: ctx.signal,
+  });
+  log.push(
+    `pushed ${sha} to ${run.branchName} (was ${remoteSha ?? 'absent'})${handedOff ? ", from apply's workspace" : ''}`,
+    result.output,
+  );
+  return { sha, pushed: result.pushed, rebased: false };
+}
+
+/**
+ * Rebuilds apply's commit on apply's parent (even if the source branch moved
+ * on since): from this machine's mirror without a fetch when it already holds
+ * that commit. Returns the rebuilt commit's sha.
+ */
+async function rebuildPhaseCommit(
+  run: Run,
+  ctx: StepContext,
+  discovered: DiscoverOutput,
+  commit: ApplyOutput,
+  patch: string,
+): Promise<string> {
+  const dir = ctx.workspaceDir;
   await cloneStepWorkspace(run, ctx, {
     branch: discovered.sourceBranch,
     at: commit.parentSha,
@@ -216,16 +254,7 @@ async function pushPhaseCommit(
       'rebuilt commit differs only in metadata',
     );
   }
-  const result = await pushBranch({
-    dir,
-    cloneUrl: run.cloneUrl,
-    branch: run.branchName,
-    auth: await gitAuth(run, ctx),
-    expectedRemoteSha: remoteSha,
-    signal: ctx.signal,
-  });
-  log.push(`pushed ${sha} to ${run.branchName} (was ${remoteSha ?? 'absent'})`, result.output);
-  return { sha, pushed: result.pushed, rebased: false };
+  return sha;
 }
 
 /**

@@ -7,8 +7,10 @@ import { featureBranchName } from '../../git/branch-name.ts';
 import { type CloneWorkspaceOptions, cloneWorkspace } from '../../git/clone-workspace.ts';
 import { type GitAuth, lsRemoteBranches } from '../../git/workspace.ts';
 import type { PullRequestSummary } from '../../github/pull-requests.ts';
+import type { Step } from '../chain.ts';
 import { loadStepOutput, type Run } from '../runs.ts';
 import type { StepContext } from '../step-context.ts';
+import { handOffDir, takeWorkspace } from '../workspace-handoff.ts';
 
 export interface SourceBranch {
   branch: string;
@@ -127,6 +129,24 @@ export function cloneStepWorkspace(
     log: ctx.log,
     ...options,
   });
+}
+
+/**
+ * The workspace step `from` left on this machine when it holds `branch` at
+ * `at`; else a clone of exactly that (workspace-handoff.ts). Returns HEAD.
+ */
+export async function handedOffOrCloned(
+  run: Run,
+  ctx: StepContext,
+  from: Step,
+  options: { branch: string; at: string; auth: GitAuth },
+): Promise<{ head: string; handedOff: boolean }> {
+  const handOff = handOffDir(ctx.config.workDir, run.id, from);
+  if (await takeWorkspace(handOff, ctx.workspaceDir, { branch: options.branch, head: options.at }, ctx.log)) {
+    return { head: options.at, handedOff: true };
+  }
+  const { head } = await cloneStepWorkspace(run, ctx, options);
+  return { head, handedOff: false };
 }
 
 /** The tasks.md warnings discover stored (shown in the PR body and the check run). */
